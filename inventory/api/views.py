@@ -1,0 +1,213 @@
+"""Inventory API: thin views, one service or selector each."""
+
+from __future__ import annotations
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory import selectors, services
+from inventory.errors import UnknownLocation, UnknownProduct
+from inventory.models import InboundStock, Location, Product
+from oms.api.context import request_actor, request_channel
+from oms.api.exceptions import error_responses
+from oms.models import ApiKey
+
+from . import serializers as s
+
+
+class LocationFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Location.Kind.choices)
+    country = django_filters.CharFilter()
+    city = django_filters.CharFilter(lookup_expr="iexact")
+    click_collect = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Location
+        fields = ["kind", "country", "city", "click_collect"]
+
+
+@extend_schema(tags=["inventory"], responses={200: s.LocationOutputSerializer, **error_responses(400)})
+class LocationListView(generics.ListAPIView):
+    """Active locations that serve your channel."""
+
+    serializer_class = s.LocationOutputSerializer
+    filterset_class = LocationFilter
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.channel_locations(channel=request_channel(self.request)).order_by("code")
+
+
+class ProductFilter(django_filters.FilterSet):
+    sku = django_filters.CharFilter()
+    search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+
+    class Meta:
+        model = Product
+        fields = ["sku", "search", "active"]
+
+
+@extend_schema(tags=["inventory"], responses={200: s.ProductOutputSerializer, **error_responses(400)})
+class ProductListView(generics.ListAPIView):
+    """The SKU catalogue."""
+
+    serializer_class = s.ProductOutputSerializer
+    filterset_class = ProductFilter
+    queryset = Product.objects.order_by("sku")
+
+
+class AvailabilityView(APIView):
+    @extend_schema(
+        tags=["inventory"],
+        summary="Available to promise per SKU for your channel",
+        parameters=[
+            OpenApiParameter("skus", OpenApiTypes.STR, required=True, description="Comma-separated SKUs."),
+            OpenApiParameter("include_inbound", OpenApiTypes.BOOL, required=False),
+        ],
+        responses={200: s.SkuAvailabilityOutputSerializer(many=True), **error_responses(400)},
+    )
+    def get(self, request: Request) -> Response:
+        query = s.AvailabilityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        result = selectors.availability_for_channel(
+            channel=request_channel(request),
+            skus=query.validated_data["skus"],
+            include_inbound=query.validated_data["include_inbound"],
+        )
+        return Response(s.SkuAvailabilityOutputSerializer(result, many=True).data)
+
+
+class StockUpdateView(APIView):
+    required_scope = ApiKey.Scope.STOCK_WRITE
+
+    @extend_schema(
+        tags=["inventory"],
+        summary="Stock feed: absolute counts and deltas, all or nothing",
+        description=(
+            "Up to 10,000 rows. An absolute row (`on_hand` + `counted_at`) older than the newest "
+            "count already applied is skipped and listed in `stale_rows`. Any invalid row rejects "
+            "the whole request with 422 `stock_update_rejected` and per-row errors in "
+            "`details.errors` (rows numbered from 1)."
+        ),
+        request=s.StockUpdateInputSerializer,
+        responses={200: s.StockUpdateOutputSerializer, **error_responses(400, 403, 422)},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.StockUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        updates = [
+            services.StockUpdate(
+                location_code=row["location"],
+                sku=row["sku"],
+                on_hand=row.get("on_hand"),
+                counted_at=row.get("counted_at"),
+                delta=row.get("delta"),
+                safety_stock=row.get("safety_stock"),
+                reason=row.get("reason", ""),
+            )
+            for row in data.validated_data["updates"]
+        ]
+        result = services.stock_feed_apply(
+            updates=updates,
+            actor=request_actor(request),
+            allowed_location_ids=selectors.channel_location_ids(channel=request_channel(request)),
+            reference=data.validated_data["reference"],
+        )
+        return Response(s.StockUpdateOutputSerializer(result).data)
+
+
+class InboundFilter(django_filters.FilterSet):
+    sku = django_filters.CharFilter(field_name="product__sku")
+    location = django_filters.CharFilter(field_name="location__code")
+    status = django_filters.ChoiceFilter(choices=InboundStock.Status.choices)
+    expected_before = django_filters.DateFilter(field_name="expected_date", lookup_expr="lte")
+
+    class Meta:
+        model = InboundStock
+        fields = ["sku", "location", "status", "expected_before"]
+
+
+def _channel_inbound(request: Request):  # type: ignore[no-untyped-def]
+    return InboundStock.objects.filter(
+        location__in=selectors.channel_locations(channel=request_channel(request))
+    ).select_related("location", "product")
+
+
+class InboundListCreateView(generics.ListAPIView):
+    serializer_class = s.InboundOutputSerializer
+    filterset_class = InboundFilter
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return _channel_inbound(self.request).order_by("expected_date", "id")
+
+    @extend_schema(tags=["inventory"], responses={200: s.InboundOutputSerializer(many=True), **error_responses(400)})
+    def get(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=["inventory"],
+        summary="Announce inbound (future) stock",
+        request=s.InboundCreateInputSerializer,
+        responses={201: s.InboundOutputSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    def post(self, request: Request) -> Response:
+        if not request.auth.has_scope(ApiKey.Scope.STOCK_WRITE):
+            from rest_framework.exceptions import PermissionDenied
+
+            raise PermissionDenied("This API key lacks the 'stock_write' scope.")
+        data = s.InboundCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        location = selectors.channel_locations(channel=request_channel(request)).filter(
+            code=v["location"]
+        ).first()
+        if location is None:
+            raise UnknownLocation(details={"location": v["location"]})
+        product = Product.objects.filter(sku=v["sku"]).first()
+        if product is None:
+            raise UnknownProduct(details={"sku": v["sku"]})
+        if InboundStock.objects.filter(
+            location=location, product=product, reference=v["reference"]
+        ).exists():
+            from oms.errors import Conflict
+
+            raise Conflict(
+                "This reference already exists for the location and SKU.",
+                code="inbound_duplicate",
+            )
+        inbound = services.inbound_create(
+            location=location,
+            product=product,
+            reference=v["reference"],
+            expected_date=v["expected_date"],
+            quantity=v["quantity"],
+            kind=v["kind"],
+        )
+        return Response(s.InboundOutputSerializer(inbound).data, status=status.HTTP_201_CREATED)
+
+
+class InboundReceiveView(APIView):
+    required_scope = ApiKey.Scope.STOCK_WRITE
+
+    @extend_schema(
+        tags=["inventory"],
+        summary="Receive (part of) inbound stock into on hand",
+        request=s.InboundReceiveInputSerializer,
+        responses={200: s.InboundOutputSerializer, **error_responses(400, 403, 404, 409, 422)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        inbound = get_object_or_404(_channel_inbound(request), pk=pk)
+        data = s.InboundReceiveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        inbound = services.inbound_receive(
+            inbound_id=inbound.pk,
+            quantity=data.validated_data["quantity"],
+            actor=request_actor(request),
+        )
+        inbound.refresh_from_db()
+        return Response(s.InboundOutputSerializer(inbound).data)

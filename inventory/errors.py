@@ -1,0 +1,49 @@
+from oms.errors import BusinessRuleViolation, Conflict, NotFound
+
+
+class InsufficientStock(Conflict):
+    """Some lines could not be reserved; `details.lines` lists each with what is available."""
+
+    code = "out_of_stock"
+    default_message = "Not enough stock available."
+
+    def __init__(self, lines: list[dict], message: str | None = None) -> None:
+        super().__init__(message, details={"lines": lines})
+        self.lines = lines
+
+
+class WouldBreakReservations(Conflict):
+    code = "stock_below_reserved"
+    default_message = "On hand cannot drop below the quantity already reserved."
+
+
+class ReservationNotActive(Conflict):
+    code = "reservation_not_active"
+    default_message = "The reservation was already released or consumed."
+
+
+class StockFeedRejected(BusinessRuleViolation):
+    """A stock feed or import with bad rows: nothing was applied; details list every row."""
+
+    code = "stock_update_rejected"
+    default_message = "Some rows are invalid; nothing was applied."
+
+
+class UnknownLocation(NotFound):
+    code = "location_not_found"
+    default_message = "Location not found."
+
+
+class UnknownProduct(NotFound):
+    code = "product_not_found"
+    default_message = "SKU not found."
+
+
+class InboundNotOpen(Conflict):
+    code = "inbound_not_open"
+    default_message = "This inbound stock is not open any more."
+
+
+class OverReceipt(BusinessRuleViolation):
+    code = "over_receipt"
+    default_message = "Cannot receive more than is outstanding."

@@ -1,0 +1,178 @@
+"""Inventory reads. Availability is the hottest path: three queries whatever the SKU count."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import F, QuerySet, Sum
+
+from oms.models import Channel
+
+from .models import InboundStock, Location, Product, StockLevel, StockMovement
+
+
+def channel_locations(*, channel: Channel) -> QuerySet[Location]:
+    """Active locations that may serve the channel."""
+    return Location.objects.filter(channels=channel, active=True)
+
+
+def channel_location_ids(*, channel: Channel) -> set[int]:
+    return set(channel_locations(channel=channel).values_list("pk", flat=True))
+
+
+@dataclass
+class LocationAvailability:
+    location_code: str
+    location_id: int
+    on_hand: int
+    reserved: int
+    safety_stock: int
+
+    @property
+    def available(self) -> int:
+        return max(0, self.on_hand - self.reserved - self.safety_stock)
+
+
+@dataclass
+class InboundAvailability:
+    location_code: str
+    expected_date: dt.date
+    quantity: int
+
+
+@dataclass
+class SkuAvailability:
+    sku: str
+    known: bool
+    available: int = 0
+    locations: list[LocationAvailability] = field(default_factory=list)
+    inbound: list[InboundAvailability] = field(default_factory=list)
+
+    @property
+    def inbound_total(self) -> int:
+        return sum(i.quantity for i in self.inbound)
+
+
+def availability_for_channel(
+    *, channel: Channel, skus: Sequence[str], include_inbound: bool = True
+) -> list[SkuAvailability]:
+    """Available to promise per SKU for a channel, with per-location and inbound breakdown.
+
+    ATP per location = on hand - reserved - safety stock, never below 0; the channel sees
+    the sum over the active locations that serve it, minus its buffer (never below 0).
+    Three queries (products, stock levels, inbound), however many SKUs are asked.
+    """
+    wanted = list(dict.fromkeys(skus))
+    products = dict(Product.objects.filter(sku__in=wanted, active=True).values_list("pk", "sku"))
+    results = {sku: SkuAvailability(sku=sku, known=False) for sku in wanted}
+    for sku in products.values():
+        results[sku].known = True
+    if not products:
+        return list(results.values())
+    levels = (
+        StockLevel.objects.filter(
+            product_id__in=products.keys(),
+            location__channels=channel,
+            location__active=True,
+        )
+        .order_by("product_id", "location__code")
+        .values_list(
+            "product_id", "location_id", "location__code", "on_hand", "reserved", "safety_stock"
+        )
+    )
+    for product_id, location_id, code, on_hand, reserved, safety in levels:
+        entry = results[products[product_id]]
+        loc = LocationAvailability(code, location_id, on_hand, reserved, safety)
+        entry.locations.append(loc)
+        entry.available += loc.available
+    buffer = channel.availability_buffer
+    if buffer:
+        for entry in results.values():
+            entry.available = max(0, entry.available - buffer)
+    if include_inbound:
+        inbound = (
+            InboundStock.objects.filter(
+                product_id__in=products.keys(),
+                status=InboundStock.Status.OPEN,
+                location__channels=channel,
+                location__active=True,
+            )
+            .values("product_id", "location__code", "expected_date")
+            .annotate(quantity=Sum(F("quantity_expected") - F("quantity_received")))
+            .order_by("product_id", "expected_date", "location__code")
+        )
+        for row in inbound:
+            if row["quantity"] > 0:
+                results[products[row["product_id"]]].inbound.append(
+                    InboundAvailability(row["location__code"], row["expected_date"], row["quantity"])
+                )
+    return list(results.values())
+
+
+def atp_by_location(
+    *, location_ids: Sequence[int], product_ids: Sequence[int]
+) -> dict[int, dict[int, int]]:
+    """location_id -> product_id -> available to promise, in one query (for routing)."""
+    result: dict[int, dict[int, int]] = defaultdict(dict)
+    rows = StockLevel.objects.filter(
+        location_id__in=location_ids, product_id__in=product_ids
+    ).values_list("location_id", "product_id", "on_hand", "reserved", "safety_stock")
+    for loc, prod, on_hand, reserved, safety in rows:
+        result[loc][prod] = max(0, on_hand - reserved - safety)
+    return result
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    stock_level_id: int
+    location_code: str
+    sku: str
+    field: str
+    level_value: int
+    ledger_value: int
+
+
+def stock_ledger_mismatches(*, location_codes: Sequence[str] | None = None) -> list[LedgerMismatch]:
+    """Stock levels whose quantities differ from the sum of their movements (should be none).
+
+    Also checks that `reserved` equals the sum of active reservations.
+    """
+    from .models import Reservation
+
+    levels = StockLevel.objects.select_related("location", "product")
+    if location_codes:
+        levels = levels.filter(location__code__in=location_codes)
+    sums = {
+        row["stock_level_id"]: row
+        for row in StockMovement.objects.values("stock_level_id").annotate(
+            on_hand=Sum("on_hand_delta"),
+            reserved=Sum("reserved_delta"),
+            safety=Sum("safety_stock_delta"),
+        )
+    }
+    held = dict(
+        Reservation.objects.filter(status=Reservation.Status.ACTIVE)
+        .values("stock_level_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("stock_level_id", "total")
+    )
+    mismatches: list[LedgerMismatch] = []
+    for level in levels.iterator(chunk_size=5000):
+        ledger = sums.get(level.pk, {"on_hand": 0, "reserved": 0, "safety": 0})
+        checks = [
+            ("on_hand", level.on_hand, ledger["on_hand"] or 0),
+            ("reserved", level.reserved, ledger["reserved"] or 0),
+            ("safety_stock", level.safety_stock, ledger["safety"] or 0),
+            ("reserved_vs_reservations", level.reserved, held.get(level.pk, 0)),
+        ]
+        for name, have, expected in checks:
+            if have != expected:
+                mismatches.append(
+                    LedgerMismatch(
+                        level.pk, level.location.code, level.product.sku, name, have, expected
+                    )
+                )
+    return mismatches

@@ -1,0 +1,117 @@
+"""Platform models: sales channels and their API keys, and the transactional outbox."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+
+class Channel(models.Model):
+    """A sales channel (web shop, marketplace, store): owns API keys and scopes all data."""
+
+    class Kind(models.TextChoices):
+        WEB_SHOP = "web_shop", "Web shop"
+        MARKETPLACE = "marketplace", "Marketplace"
+        STORE = "store", "Store"
+        ERP = "erp", "ERP / stock system"
+
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.WEB_SHOP)
+    active = models.BooleanField(default=True)
+    availability_buffer = models.PositiveIntegerField(
+        default=0,
+        help_text="Units per SKU held back from this channel's available-to-promise.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+def hash_api_key(raw_key: str) -> str:
+    # Keys are 256-bit random tokens, so a fast hash is enough (no dictionary to attack);
+    # a slow KDF would put ~100 ms on every API request.
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """A channel's API key. Only the SHA-256 of the key is stored; the key is shown once."""
+
+    class Scope(models.TextChoices):
+        ORDERS = "orders", "Orders"
+        STOCK_WRITE = "stock_write", "Stock feeds"
+        LOCATION = "location", "Location operations"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=150, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["channel", "name"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
+
+    def matches(self, raw_key: str) -> bool:
+        return hmac.compare_digest(self.key_hash, hash_api_key(raw_key))
+
+    @staticmethod
+    def generate() -> tuple[str, str]:
+        """A new (prefix, raw key). The prefix identifies the row without the secret."""
+        prefix = secrets.token_hex(4)
+        return prefix, f"oms_{prefix}_{secrets.token_urlsafe(32)}"
+
+    def revoke(self) -> None:
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])
+
+
+class OutboxMessage(models.Model):
+    """A side effect (webhook, e-mail, job) written in the same transaction as the change.
+
+    A dramatiq actor delivers pending rows; `transaction.on_commit` alone would lose the
+    message if the process died between commit and send.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    topic = models.CharField(max_length=100)
+    payload = models.JSONField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "available_at"], name="outbox_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.pk} ({self.status})"

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture
+def channel(db):  # type: ignore[no-untyped-def]
+    from tests.factories import ChannelFactory
+
+    return ChannelFactory(code="web-de", name="Web shop DE")
+
+
+@pytest.fixture
+def api_key(channel):  # type: ignore[no-untyped-def]
+    from oms.services import api_key_create
+
+    key, raw = api_key_create(
+        channel=channel, name="test", scopes=["orders", "stock_write", "location"]
+    )
+    return raw
+
+
+@pytest.fixture
+def api_client(api_key):  # type: ignore[no-untyped-def]
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key}")
+    return client
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    # Tests that touch the database must run on PostgreSQL: fail loudly otherwise.
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine and any("db" in getattr(i, "fixturenames", ()) for i in items):
+        raise pytest.UsageError(f"The test suite needs PostgreSQL, not {engine}.")
+
+
+def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
+    # In CI a skipped test is a test that did not run: treat it as a failure.
+    if os.environ.get("OMS_FAIL_ON_SKIP") and exitstatus == 0:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and reporter.stats.get("skipped"):
+            session.exitstatus = 1
