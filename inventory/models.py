@@ -116,6 +116,7 @@ class StockLevel(models.Model):
 
     class Meta:
         ordering = ["location_id", "product_id"]
+        permissions = [("adjust_stock", "Can adjust stock on hand (with a reason)")]
         constraints = [
             models.UniqueConstraint(fields=["location", "product"], name="stock_level_unique"),
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_non_negative"),
@@ -164,6 +165,7 @@ class InboundStock(models.Model):
         ordering = ["expected_date", "id"]
         verbose_name = "inbound stock"
         verbose_name_plural = "inbound stock"
+        permissions = [("receive_inbound", "Can receive inbound stock")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity_expected__gt=0), name="inbound_expected_positive"

@@ -72,4 +72,6 @@ def error_responses(*statuses: int) -> dict[int, Any]:
         428: "`If-Match` header required (`precondition_required`).",
     }
     wanted = sorted(set(statuses) | {401})
-    return {s: OpenApiResponse(ErrorSerializer, description=descriptions.get(s, "")) for s in wanted}
+    return {
+        s: OpenApiResponse(ErrorSerializer, description=descriptions.get(s, "")) for s in wanted
+    }

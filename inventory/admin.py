@@ -1,0 +1,276 @@
+"""Inventory admin. Quantities are read-only: they change only through services that write
+ledger movements (the adjust action asks for a reason)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from oms.api.context import user_actor
+from oms.errors import OMSError
+
+from . import services
+from .forms import InboundReceiveForm, StockAdjustmentForm
+from .models import InboundStock, Location, Product, Reservation, StockLevel, StockMovement
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "kind",
+        "city",
+        "country",
+        "active",
+        "ships",
+        "click_collect",
+        "daily_capacity",
+        "priority",
+    ]
+    list_filter = [
+        "kind",
+        "active",
+        "country",
+        "ships",
+        "click_collect",
+        "accepts_returns",
+        "channels",
+    ]
+    search_fields = ["code", "name", "city"]
+    filter_horizontal = ["channels"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "kind", "active", "channels"]}),
+        (
+            "Address",
+            {"fields": ["street", "postal_code", "city", "country", "latitude", "longitude"]},
+        ),
+        (
+            "Services and capacity",
+            {
+                "fields": [
+                    "ships",
+                    "click_collect",
+                    "accepts_returns",
+                    "daily_capacity",
+                    "processing_days",
+                    "cutoff_hour",
+                    "served_countries",
+                ]
+            },
+        ),
+        ("Routing", {"fields": ["base_cost", "cost_per_km", "priority", "tags"]}),
+    ]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "name", "barcode", "active"]
+    list_filter = ["active"]
+    search_fields = ["sku", "name", "barcode"]
+
+
+def _action_page(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    form: Any,
+    action: str,
+    title: str,
+    intro: str,
+    submit_label: str,
+) -> TemplateResponse:
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.model._meta,
+        "title": title,
+        "intro": intro,
+        "queryset": queryset,
+        "form": form,
+        "action": action,
+        "submit_label": submit_label,
+    }
+    return TemplateResponse(request, "admin/inventory/action_form.html", context)
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(admin.ModelAdmin):
+    list_display = [
+        "product",
+        "location",
+        "on_hand",
+        "reserved",
+        "safety_stock",
+        "available",
+        "last_counted_at",
+        "updated_at",
+    ]
+    list_filter = ["location__kind", "location"]
+    search_fields = ["product__sku", "product__name", "location__code"]
+    list_select_related = ["product", "location"]
+    readonly_fields = [
+        "location",
+        "product",
+        "on_hand",
+        "reserved",
+        "safety_stock",
+        "last_counted_at",
+        "updated_at",
+    ]
+    actions = ["adjust_stock"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_adjust_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("inventory.adjust_stock")
+
+    @admin.display(description="available")
+    def available(self, obj: StockLevel) -> int:
+        return obj.available
+
+    @admin.action(description="Adjust stock on hand…", permissions=["adjust"])
+    def adjust_stock(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        queryset = queryset.select_related("location", "product")
+        form = StockAdjustmentForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            actor = user_actor(request.user)
+            done = 0
+            for level in queryset:
+                try:
+                    services.stock_adjust(
+                        location=level.location,
+                        product=level.product,
+                        delta=form.cleaned_data["delta"],
+                        reason=form.cleaned_data["reason"],
+                        actor=actor,
+                    )
+                except OMSError as exc:
+                    self.message_user(
+                        request,
+                        f"{level.product.sku} at {level.location.code}: {exc.message} ({exc.code})",
+                        messages.ERROR,
+                    )
+                    continue
+                done += 1
+                self.log_change(
+                    request,
+                    level,
+                    f"Adjusted on hand by {form.cleaned_data['delta']:+d}: "
+                    f"{form.cleaned_data['reason']}",
+                )
+            if done:
+                self.message_user(request, f"Adjusted {done} stock level(s).", messages.SUCCESS)
+            return None
+        return _action_page(
+            self,
+            request,
+            queryset,
+            form=form,
+            action="adjust_stock",
+            title="Adjust stock",
+            submit_label="Adjust",
+            intro="Each adjustment writes a ledger movement with your name and reason.",
+        )
+
+
+@admin.register(InboundStock)
+class InboundStockAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "product",
+        "location",
+        "kind",
+        "expected_date",
+        "quantity_expected",
+        "quantity_received",
+        "status",
+    ]
+    list_filter = ["status", "kind", "location", "expected_date"]
+    search_fields = ["reference", "product__sku", "location__code"]
+    list_select_related = ["product", "location"]
+    date_hierarchy = "expected_date"
+    readonly_fields = ["quantity_received", "status"]
+    autocomplete_fields = ["product"]
+    actions = ["receive"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is not None:
+            return ["location", "product", "reference", "quantity_received", "status"]
+        return self.readonly_fields
+
+    def has_receive_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("inventory.receive_inbound")
+
+    @admin.action(description="Receive selected inbound stock…", permissions=["receive"])
+    def receive(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = InboundReceiveForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            actor = user_actor(request.user)
+            for inbound in queryset:
+                try:
+                    services.inbound_receive(
+                        inbound_id=inbound.pk, quantity=form.cleaned_data["quantity"], actor=actor
+                    )
+                except OMSError as exc:
+                    self.message_user(
+                        request, f"{inbound.reference}: {exc.message}", messages.ERROR
+                    )
+                    continue
+                self.log_change(request, inbound, f"Received {form.cleaned_data['quantity']}")
+            return None
+        return _action_page(
+            self,
+            request,
+            queryset,
+            form=form,
+            action="receive",
+            title="Receive inbound stock",
+            submit_label="Receive",
+            intro="Received units move to on hand (ledger: receipt).",
+        )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "kind",
+        "stock_level",
+        "on_hand_delta",
+        "reserved_delta",
+        "safety_stock_delta",
+        "reason",
+        "reference",
+        "actor",
+    ]
+    list_filter = ["kind", "stock_level__location"]
+    search_fields = ["reference", "actor", "stock_level__product__sku"]
+    list_select_related = ["stock_level"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    list_display = ["id", "holder", "stock_level", "quantity", "status", "created_at", "closed_at"]
+    list_filter = ["status"]
+    search_fields = ["holder", "stock_level__product__sku"]
