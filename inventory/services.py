@@ -10,9 +10,10 @@ Lock discipline (see docs/decisions/0001-conditional-updates.md):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -73,21 +74,35 @@ def _level_ids(pairs: Iterable[tuple[int, int]], *, create: bool = False) -> dic
 
 
 def stock_reserve(
-    *, requests: Sequence[ReservationRequest], actor: str, reference: str = ""
+    *,
+    requests: Sequence[ReservationRequest],
+    actor: str,
+    reference: str = "",
+    known_level_ids: Mapping[tuple[int, int], int] | None = None,
 ) -> list[Reservation]:
     """Reserve all requested quantities or none (raises InsufficientStock with every short line).
 
     Conditional updates in stock-level pk order: the database decides, under its row lock,
     whether `on_hand - reserved - safety_stock >= quantity`; nothing is read first.
     Call it as late as possible in the caller's transaction: it holds hot row locks.
+    When some level is short, the updates that succeeded are undone before raising (we hold
+    their locks, so the undo is exact) instead of using a savepoint: the caller's transaction
+    stays usable, so it can re-plan and try again, and the happy path costs no extra queries.
+    `known_level_ids` ((location_id, product_id) -> stock level id) saves a lookup when the
+    caller already read them (the routing snapshot does).
     """
     if not requests:
         return []
     for req in requests:
         if req.quantity <= 0:
             raise ValueError("Reservation quantities must be positive.")
-    with transaction.atomic():
-        ids = _level_ids((r.location_id, r.product_id) for r in requests)
+    conn = transaction.get_connection()
+    with contextlib.nullcontext() if conn.in_atomic_block else transaction.atomic():
+        pairs = {(r.location_id, r.product_id) for r in requests}
+        if known_level_ids is not None and pairs <= known_level_ids.keys():
+            ids = {pair: known_level_ids[pair] for pair in pairs}
+        else:
+            ids = _level_ids(pairs)
         # Several requests on one level (two lines, same SKU) become one update.
         per_level: dict[int, int] = defaultdict(int)
         short: list[dict] = []
@@ -105,17 +120,22 @@ def stock_reserve(
                 continue
             per_level[level_id] += req.quantity
         failed_levels: list[int] = []
+        done_levels: list[int] = []
         for level_id in sorted(per_level):
             quantity = per_level[level_id]
             updated = StockLevel.objects.filter(
                 pk=level_id, on_hand__gte=F("reserved") + F("safety_stock") + quantity
             ).update(reserved=F("reserved") + quantity)
-            if not updated:
+            if updated:
+                done_levels.append(level_id)
+            else:
                 failed_levels.append(level_id)
         if failed_levels or short:
-            levels = {
-                lvl.pk: lvl for lvl in StockLevel.objects.filter(pk__in=failed_levels)
-            }
+            for level_id in done_levels:
+                StockLevel.objects.filter(pk=level_id).update(
+                    reserved=F("reserved") - per_level[level_id]
+                )
+            levels = {lvl.pk: lvl for lvl in StockLevel.objects.filter(pk__in=failed_levels)}
             for level_id in failed_levels:
                 lvl = levels[level_id]
                 short.append(
@@ -126,7 +146,6 @@ def stock_reserve(
                         "available": lvl.available,
                     }
                 )
-            # Raising inside atomic() rolls back the updates that did succeed.
             raise InsufficientStock(lines=short)
         reservations = Reservation.objects.bulk_create(
             [
@@ -561,3 +580,37 @@ def inbound_cancel(*, inbound_id: int) -> InboundStock:
 
 def _notify_stock_arrived() -> None:
     stock_arrived.send(sender=StockLevel)
+
+
+def stock_reservation_reduce(
+    *, reservation_id: int, by: int, actor: str, reason: str = "", reference: str = ""
+) -> Reservation:
+    """Release part of an active reservation (a line's quantity went down).
+
+    Locks the reservation, then its stock level. Reducing by the whole quantity releases it.
+    """
+    if by <= 0:
+        raise ValueError("Reduce by a positive quantity.")
+    with transaction.atomic():
+        res = Reservation.objects.select_for_update().get(pk=reservation_id)
+        if res.status != Reservation.Status.ACTIVE:
+            raise ReservationNotActive(details={"reservation_ids": [res.pk]})
+        if by > res.quantity:
+            raise ValueError("Cannot release more than the reservation holds.")
+        if by == res.quantity:
+            return stock_release(
+                reservation_ids=[res.pk], actor=actor, reason=reason, reference=reference
+            )[0]
+        StockLevel.objects.filter(pk=res.stock_level_id).update(reserved=F("reserved") - by)
+        res.quantity -= by
+        res.save(update_fields=["quantity"])
+        StockMovement.objects.create(
+            stock_level_id=res.stock_level_id,
+            kind=Kind.RELEASE,
+            reserved_delta=-by,
+            reason=reason,
+            reference=reference or res.holder,
+            actor=actor,
+            reservation=res,
+        )
+        return res

@@ -27,6 +27,23 @@ class Channel(models.Model):
         default=0,
         help_text="Units per SKU held back from this channel's available-to-promise.",
     )
+
+    class UnroutablePolicy(models.TextChoices):
+        REFUSE = "refuse", "Refuse the order (409 out_of_stock)"
+        WAIT = "wait", "Accept it into the waiting room"
+
+    unroutable_policy = models.CharField(
+        max_length=10,
+        choices=UnroutablePolicy.choices,
+        default=UnroutablePolicy.REFUSE,
+        help_text="What happens to an order that cannot be routed now.",
+    )
+    waiting_escalation_minutes = models.PositiveIntegerField(
+        default=24 * 60, help_text="Waiting orders older than this escalate to staff."
+    )
+    hold_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="Default lifetime of a checkout hold."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -55,6 +72,14 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     key_hash = models.CharField(max_length=64, editable=False)
     scopes = models.JSONField(default=list, blank=True)
+    location = models.ForeignKey(
+        "inventory.Location",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        help_text="Set for a location system's key: it then sees that location's fulfilments.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=150, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

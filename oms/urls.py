@@ -10,6 +10,9 @@ def health(request: HttpRequest) -> JsonResponse:
 
 api_v1 = [
     path("", include("inventory.api.urls")),
+    path("", include("orders.api.urls")),
+    path("routing/", include("routing.api.urls")),
+    path("promise/", include("routing.api.promise_urls")),
 ]
 
 urlpatterns = [

@@ -135,7 +135,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "ENUM_NAME_OVERRIDES": {},
+    # Location.Kind and InboundStock.Kind are both fields named "kind": name them explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "LocationKindEnum": "inventory.models.Location.Kind",
+        "InboundKindEnum": "inventory.models.InboundStock.Kind",
+    },
 }
 
 # Background jobs. With REDIS_URL set, dramatiq uses Redis; without it the quickstart

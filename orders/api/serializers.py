@@ -1,0 +1,267 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from orders.models import (
+    DeliveryType,
+    Fulfilment,
+    FulfilmentLine,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderState,
+    PaymentStatus,
+)
+
+MAX_LINES = 100
+
+
+class AddressSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    street = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2, upper case.")
+    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
+    longitude = serializers.FloatField(
+        min_value=-180, max_value=180, required=False, allow_null=True
+    )
+    phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
+
+
+class CustomerSerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
+
+
+class OrderLineInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    quantity = serializers.IntegerField(min_value=1, max_value=100_000)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+
+
+class OrderCreateInputSerializer(serializers.Serializer):
+    external_reference = serializers.CharField(max_length=100)
+    customer = CustomerSerializer(required=False)
+    billing_address = AddressSerializer(required=False)
+    shipping_address = AddressSerializer(required=False)
+    delivery_type = serializers.ChoiceField(choices=DeliveryType.choices, default=DeliveryType.SHIP)
+    pickup_location = serializers.CharField(
+        max_length=50, required=False, help_text="Store code; required for click_collect."
+    )
+    currency = serializers.RegexField(r"^[A-Z]{3}$", help_text="ISO 4217, e.g. EUR.")
+    lines = OrderLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    shipping_total = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), default=Decimal("0")
+    )
+    total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text="If given, must equal the sum of the lines plus shipping.",
+    )
+    payment_status = serializers.ChoiceField(
+        choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    priority = serializers.IntegerField(min_value=-100, max_value=100, default=0)
+    hold = serializers.CharField(
+        max_length=40, required=False, help_text="Checkout hold token to consume."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["delivery_type"] == DeliveryType.CLICK_COLLECT:
+            if not attrs.get("pickup_location"):
+                raise serializers.ValidationError(
+                    {"pickup_location": "Required for click & collect."}
+                )
+        elif not attrs.get("shipping_address"):
+            raise serializers.ValidationError({"shipping_address": "Required for shipping."})
+        if "total" in attrs:
+            expected = (
+                sum((ln["unit_price"] * ln["quantity"] for ln in attrs["lines"]), Decimal("0"))
+                + attrs["shipping_total"]
+            )
+            if expected != attrs["total"]:
+                raise serializers.ValidationError(
+                    {"total": f"Lines plus shipping add up to {expected}, not {attrs['total']}."}
+                )
+        return attrs
+
+
+class DeliveryChangeSerializer(serializers.Serializer):
+    delivery_type = serializers.ChoiceField(choices=DeliveryType.choices)
+    pickup_location = serializers.CharField(max_length=50, required=False)
+    shipping_address = AddressSerializer(required=False)
+
+
+class LineQuantitySerializer(serializers.Serializer):
+    line_number = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=0, max_value=100_000)
+
+
+class OrderPatchInputSerializer(serializers.Serializer):
+    customer = CustomerSerializer(required=False)
+    billing_address = AddressSerializer(required=False)
+    shipping_address = AddressSerializer(required=False)
+    delivery = DeliveryChangeSerializer(required=False)
+    lines = LineQuantitySerializer(many=True, required=False, max_length=MAX_LINES)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Nothing to change.")
+        return attrs
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class LineCancelInputSerializer(CancelInputSerializer):
+    quantity = serializers.IntegerField(
+        min_value=1, required=False, help_text="Units to cancel; all open units by default."
+    )
+
+
+class OrderLineOutputSerializer(serializers.ModelSerializer):
+    open_quantity = serializers.IntegerField()
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "line_number",
+            "sku",
+            "name",
+            "quantity",
+            "cancelled_quantity",
+            "open_quantity",
+            "unit_price",
+        ]
+
+
+class FulfilmentLineOutputSerializer(serializers.ModelSerializer):
+    line_number = serializers.IntegerField(source="order_line.line_number")
+    sku = serializers.CharField(source="order_line.sku")
+
+    class Meta:
+        model = FulfilmentLine
+        fields = ["line_number", "sku", "quantity"]
+
+
+class FulfilmentOutputSerializer(serializers.ModelSerializer):
+    location = serializers.CharField(source="location.code")
+    transfer_to = serializers.CharField(source="transfer_to.code", allow_null=True, default=None)
+    lines = FulfilmentLineOutputSerializer(many=True)
+    order_id = serializers.IntegerField()
+
+    class Meta:
+        model = Fulfilment
+        fields = [
+            "id",
+            "order_id",
+            "location",
+            "transfer_to",
+            "state",
+            "lines",
+            "carrier",
+            "tracking_number",
+            "rejection_reason",
+            "distance_km",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class OrderOutputSerializer(serializers.ModelSerializer):
+    channel = serializers.CharField(source="channel.code")
+    pickup_location = serializers.CharField(
+        source="pickup_location.code", allow_null=True, default=None
+    )
+    customer = serializers.SerializerMethodField()
+    lines = OrderLineOutputSerializer(many=True)
+    fulfilments = FulfilmentOutputSerializer(many=True)
+    state = serializers.ChoiceField(choices=OrderState.choices)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "external_reference",
+            "channel",
+            "state",
+            "version",
+            "customer",
+            "billing_address",
+            "shipping_address",
+            "delivery_type",
+            "pickup_location",
+            "currency",
+            "subtotal",
+            "shipping_total",
+            "total",
+            "payment_status",
+            "priority",
+            "strategy_name",
+            "lines",
+            "fulfilments",
+            "placed_at",
+            "updated_at",
+            "waiting_since",
+            "escalated_at",
+        ]
+
+    def get_customer(self, order: Order) -> dict[str, str]:
+        return {
+            "email": order.customer_email,
+            "name": order.customer_name,
+            "phone": order.customer_phone,
+        }
+
+
+class OrderEventOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderEvent
+        fields = ["sequence", "type", "actor", "data", "created_at"]
+
+
+class HoldLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=100_000)
+
+
+class HoldCreateInputSerializer(serializers.Serializer):
+    lines = HoldLineSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    destination = AddressSerializer()
+    minutes = serializers.IntegerField(min_value=1, max_value=60, required=False)
+
+
+class HoldOutputSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    status = serializers.CharField()
+    lines = serializers.JSONField()
+    expires_at = serializers.DateTimeField()
+
+
+class RejectInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class ShipInputSerializer(serializers.Serializer):
+    carrier = serializers.CharField(max_length=100)
+    tracking_number = serializers.CharField(max_length=100)
+
+
+class ShortPickLineSerializer(serializers.Serializer):
+    line_number = serializers.IntegerField(min_value=1)
+    missing = serializers.IntegerField(min_value=1)
+
+
+class ShortPickInputSerializer(serializers.Serializer):
+    lines = ShortPickLineSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    adjust_stock = serializers.BooleanField(
+        default=True, help_text="Also write the missing units off the location's on hand."
+    )

@@ -1,0 +1,539 @@
+"""Orders API: intake, reads, edits (If-Match), cancellations, holds, and the location side."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import django_filters
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from oms.api.context import request_actor, request_channel, request_key
+from oms.api.exceptions import error_responses
+from oms.errors import PreconditionFailed, PreconditionRequired
+from oms.models import ApiKey
+from orders import selectors, services
+from orders.errors import OrderLineNotFound
+from orders.idempotency import idempotent
+from orders.models import CheckoutHold, DeliveryType, Fulfilment, FulfilmentState, Order, OrderState
+
+from . import serializers as s
+
+IDEMPOTENCY_PARAM = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Unique per creation attempt; retries with the same key and body replay the "
+    "first response.",
+)
+IF_MATCH_PARAM = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The order's ETag from your last read (428 if missing, 412 if stale).",
+)
+_ETAG = re.compile(r'^(?:W/)?"(\d+)-(\d+)"$')
+
+
+def expected_version(request: Request, order_id: int) -> int:
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired()
+    match = _ETAG.match(header.strip())
+    if not match or int(match.group(1)) != order_id:
+        raise PreconditionFailed(
+            "If-Match does not name this order's ETag.", details={"if_match": header}
+        )
+    return int(match.group(2))
+
+
+def order_response(order: Order, status: int = 200) -> Response:
+    order = selectors.order_detail_queryset().get(pk=order.pk)
+    return Response(
+        s.OrderOutputSerializer(order).data, status=status, headers={"ETag": order.etag}
+    )
+
+
+def _order_input(v: dict[str, Any]) -> services.OrderInput:
+    customer = v.get("customer", {})
+    return services.OrderInput(
+        external_reference=v["external_reference"],
+        currency=v["currency"],
+        lines=tuple(
+            services.LineInput(
+                sku=ln["sku"],
+                quantity=ln["quantity"],
+                unit_price=ln["unit_price"],
+                name=ln.get("name", ""),
+            )
+            for ln in v["lines"]
+        ),
+        shipping_address=v.get("shipping_address", {}),
+        billing_address=v.get("billing_address", {}),
+        customer_email=customer.get("email", ""),
+        customer_name=customer.get("name", ""),
+        customer_phone=customer.get("phone", ""),
+        delivery_type=v["delivery_type"],
+        pickup_location_code=v.get("pickup_location"),
+        shipping_total=v["shipping_total"],
+        payment_status=v["payment_status"],
+        priority=v["priority"],
+        hold_token=v.get("hold"),
+    )
+
+
+class OrderFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=OrderState.choices)
+    external_reference = django_filters.CharFilter()
+    customer_email = django_filters.CharFilter(lookup_expr="iexact")
+    delivery_type = django_filters.ChoiceFilter(choices=DeliveryType.choices)
+    placed_after = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    location = django_filters.CharFilter(
+        field_name="fulfilments__location__code",
+        distinct=True,
+        help_text="Fulfilment location code.",
+    )
+
+    class Meta:
+        model = Order
+        fields = ["state", "external_reference", "customer_email", "delivery_type"]
+
+
+class OrderListCreateView(generics.ListAPIView):
+    required_scope = ApiKey.Scope.ORDERS
+    serializer_class = s.OrderOutputSerializer
+    filterset_class = OrderFilter
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.orders_for_channel(channel=request_channel(self.request))
+
+    @extend_schema(
+        tags=["orders"],
+        summary="List your channel's orders",
+        responses={200: s.OrderOutputSerializer(many=True), **error_responses(400, 403)},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Place an order",
+        description=(
+            "Validates, routes with the active strategy, reserves stock and records the order "
+            "in one transaction. Not routable: 409 `out_of_stock` with per-line details, or "
+            "201 with state `waiting` when your channel uses the waiting room."
+        ),
+        parameters=[IDEMPOTENCY_PARAM],
+        request=s.OrderCreateInputSerializer,
+        responses={201: s.OrderOutputSerializer, **error_responses(400, 403, 404, 409, 422)},
+    )
+    def post(self, request: Request) -> Response:
+        channel = request_channel(request)
+
+        def create() -> tuple[int, Any]:
+            data = s.OrderCreateInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            order = services.order_create(
+                channel=channel,
+                data=_order_input(data.validated_data),
+                actor=request_actor(request),
+            )
+            return 201, order_response(order).data
+
+        response = idempotent(
+            request=request, channel=channel, scope="order_create", handler=create
+        )
+        if response.status_code == 201 and isinstance(response.data, dict):
+            response["ETag"] = f'"{response.data["id"]}-{response.data["version"]}"'
+            response["Location"] = f"/api/v1/orders/{response.data['id']}/"
+        return response
+
+
+class OrderDetailView(APIView):
+    required_scope = ApiKey.Scope.ORDERS
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Read an order (ETag header for edits)",
+        responses={200: s.OrderOutputSerializer, **error_responses(403, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        order = selectors.order_get_for_channel(channel=request_channel(request), order_id=pk)
+        return Response(s.OrderOutputSerializer(order).data, headers={"ETag": order.etag})
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Edit an order",
+        description=(
+            "Change customer, addresses, the delivery option (reroutes) or line quantities "
+            "(0 cancels the line). Needs `If-Match`. Refused with 409 `already_shipped` for "
+            "goods already handed over, 409 `out_of_stock` when the change cannot be routed; "
+            "then nothing changes."
+        ),
+        parameters=[IF_MATCH_PARAM],
+        request=s.OrderPatchInputSerializer,
+        responses={
+            200: s.OrderOutputSerializer,
+            **error_responses(400, 403, 404, 409, 412, 422, 428),
+        },
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        channel = request_channel(request)
+        selectors.order_get_for_channel(channel=channel, order_id=pk)
+        version = expected_version(request, pk)
+        data = s.OrderPatchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        actor = request_actor(request)
+        with transaction.atomic():
+            order = None
+            if any(k in v for k in ("customer", "shipping_address", "billing_address")):
+                order = services.order_update_details(
+                    order_id=pk,
+                    channel_id=channel.pk,
+                    actor=actor,
+                    expected_version=version,
+                    shipping_address=v.get("shipping_address"),
+                    billing_address=v.get("billing_address"),
+                    customer=v.get("customer"),
+                )
+                version = order.version
+            if "delivery" in v:
+                d = v["delivery"]
+                order = services.order_change_delivery(
+                    order_id=pk,
+                    channel_id=channel.pk,
+                    actor=actor,
+                    expected_version=version,
+                    delivery_type=d["delivery_type"],
+                    pickup_location_code=d.get("pickup_location"),
+                    shipping_address=d.get("shipping_address"),
+                )
+                version = order.version
+            for change in v.get("lines", []):
+                line_id = _line_id(pk, change["line_number"])
+                order = services.order_line_set_quantity(
+                    order_id=pk,
+                    channel_id=channel.pk,
+                    line_id=line_id,
+                    quantity=change["quantity"],
+                    actor=actor,
+                    expected_version=version,
+                )
+                version = order.version
+        assert order is not None
+        return order_response(order)
+
+
+def _line_id(order_id: int, line_number: int) -> int:
+    from orders.models import OrderLine
+
+    line_id = (
+        OrderLine.objects.filter(order_id=order_id, line_number=line_number)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if line_id is None:
+        raise OrderLineNotFound(details={"line_number": line_number})
+    return line_id
+
+
+class OrderCancelView(APIView):
+    required_scope = ApiKey.Scope.ORDERS
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Cancel the whole order (releases its stock)",
+        parameters=[IF_MATCH_PARAM],
+        request=s.CancelInputSerializer,
+        responses={200: s.OrderOutputSerializer, **error_responses(400, 403, 404, 409, 412, 428)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        channel = request_channel(request)
+        selectors.order_get_for_channel(channel=channel, order_id=pk)
+        version = expected_version(request, pk)
+        data = s.CancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.order_cancel(
+            order_id=pk,
+            channel_id=channel.pk,
+            actor=request_actor(request),
+            expected_version=version,
+            reason=data.validated_data["reason"],
+        )
+        return order_response(order)
+
+
+class OrderLineCancelView(APIView):
+    required_scope = ApiKey.Scope.ORDERS
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Cancel (part of) an order line",
+        parameters=[IF_MATCH_PARAM],
+        request=s.LineCancelInputSerializer,
+        responses={
+            200: s.OrderOutputSerializer,
+            **error_responses(400, 403, 404, 409, 412, 422, 428),
+        },
+    )
+    def post(self, request: Request, pk: int, line_number: int) -> Response:
+        channel = request_channel(request)
+        selectors.order_get_for_channel(channel=channel, order_id=pk)
+        version = expected_version(request, pk)
+        data = s.LineCancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.order_line_cancel(
+            order_id=pk,
+            channel_id=channel.pk,
+            line_id=_line_id(pk, line_number),
+            actor=request_actor(request),
+            expected_version=version,
+            quantity=data.validated_data.get("quantity"),
+            reason=data.validated_data["reason"],
+        )
+        return order_response(order)
+
+
+class OrderEventListView(generics.ListAPIView):
+    required_scope = ApiKey.Scope.ORDERS
+    serializer_class = s.OrderEventOutputSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        order = selectors.order_get_for_channel(
+            channel=request_channel(self.request), order_id=self.kwargs["pk"]
+        )
+        return order.events.order_by("sequence")
+
+    @extend_schema(
+        tags=["orders"],
+        summary="The order's event timeline",
+        responses={200: s.OrderEventOutputSerializer(many=True), **error_responses(403, 404)},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class HoldCreateView(APIView):
+    required_scope = ApiKey.Scope.ORDERS
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Hold stock during checkout",
+        description="Reserves the units for a few minutes; pass the token as `hold` when "
+        "placing the order. Expired holds are released by the periodic job.",
+        parameters=[IDEMPOTENCY_PARAM],
+        request=s.HoldCreateInputSerializer,
+        responses={201: s.HoldOutputSerializer, **error_responses(400, 403, 409, 422)},
+    )
+    def post(self, request: Request) -> Response:
+        channel = request_channel(request)
+
+        def create() -> tuple[int, Any]:
+            data = s.HoldCreateInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = data.validated_data
+            dest = v["destination"]
+            hold = services.hold_create(
+                channel=channel,
+                lines=[(ln["sku"], ln["quantity"]) for ln in v["lines"]],
+                country=dest["country"],
+                latitude=dest.get("latitude"),
+                longitude=dest.get("longitude"),
+                minutes=v.get("minutes"),
+                actor=request_actor(request),
+            )
+            return 201, s.HoldOutputSerializer(hold).data
+
+        return idempotent(request=request, channel=channel, scope="hold_create", handler=create)
+
+
+class HoldDetailView(APIView):
+    required_scope = ApiKey.Scope.ORDERS
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Read a checkout hold",
+        responses={200: s.HoldOutputSerializer, **error_responses(403, 404)},
+    )
+    def get(self, request: Request, token: str) -> Response:
+        from orders.errors import HoldNotFound
+
+        hold = CheckoutHold.objects.filter(channel=request_channel(request), token=token).first()
+        if hold is None:
+            raise HoldNotFound()
+        return Response(s.HoldOutputSerializer(hold).data)
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Release a checkout hold",
+        responses={200: s.HoldOutputSerializer, **error_responses(403, 404, 409)},
+    )
+    def delete(self, request: Request, token: str) -> Response:
+        hold = services.hold_release(
+            channel=request_channel(request), token=token, actor=request_actor(request)
+        )
+        return Response(s.HoldOutputSerializer(hold).data)
+
+
+# --- Location side ----------------------------------------------------------------------
+
+
+class FulfilmentFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=FulfilmentState.choices)
+    location = django_filters.CharFilter(field_name="location__code")
+
+    class Meta:
+        model = Fulfilment
+        fields = ["state", "location"]
+
+
+class FulfilmentListView(generics.ListAPIView):
+    """A location system's key sees its location's fulfilments; a channel key its orders'."""
+
+    required_scope = ApiKey.Scope.LOCATION
+    serializer_class = s.FulfilmentOutputSerializer
+    filterset_class = FulfilmentFilter
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.fulfilments_for_key(key=request_key(self.request)).order_by("pk")
+
+    @extend_schema(
+        tags=["fulfilments"],
+        summary="List fulfilments",
+        responses={200: s.FulfilmentOutputSerializer(many=True), **error_responses(400, 403)},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class FulfilmentDetailView(APIView):
+    required_scope = ApiKey.Scope.LOCATION
+
+    @extend_schema(
+        tags=["fulfilments"],
+        summary="Read a fulfilment",
+        responses={200: s.FulfilmentOutputSerializer, **error_responses(403, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        fulfilment = selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
+        return Response(s.FulfilmentOutputSerializer(fulfilment).data)
+
+
+def _fulfilment_response(request: Request, pk: int) -> Response:
+    fulfilment = selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
+    return Response(s.FulfilmentOutputSerializer(fulfilment).data)
+
+
+TRANSITION_RESPONSES = {200: s.FulfilmentOutputSerializer, **error_responses(400, 403, 404, 409)}
+
+
+class FulfilmentActionView(APIView):
+    """accept, start-picking, pack, ready-for-pickup, picked-up (no body)."""
+
+    required_scope = ApiKey.Scope.LOCATION
+    action_name = ""
+
+    def transition(self, request: Request, pk: int) -> Response:
+        selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
+        services.fulfilment_transition(
+            fulfilment_id=pk, action=self.action_name, actor=request_actor(request)
+        )
+        return _fulfilment_response(request, pk)
+
+
+class FulfilmentShipView(APIView):
+    required_scope = ApiKey.Scope.LOCATION
+
+    @extend_schema(
+        tags=["fulfilments"],
+        summary="Ship: handed to the carrier",
+        description="On hand and reserved go down through shipment movements.",
+        request=s.ShipInputSerializer,
+        responses=TRANSITION_RESPONSES,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
+        data = s.ShipInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.fulfilment_transition(
+            fulfilment_id=pk, action="ship", actor=request_actor(request), **data.validated_data
+        )
+        return _fulfilment_response(request, pk)
+
+
+class FulfilmentRejectView(APIView):
+    required_scope = ApiKey.Scope.LOCATION
+
+    @extend_schema(
+        tags=["fulfilments"],
+        summary="Reject: reroute elsewhere",
+        description="The lines are rerouted excluding this location; the new stock "
+        "is held before the old is released. What cannot be rerouted waits.",
+        request=s.RejectInputSerializer,
+        responses=TRANSITION_RESPONSES,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
+        data = s.RejectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.fulfilment_reject(
+            fulfilment_id=pk, reason=data.validated_data["reason"], actor=request_actor(request)
+        )
+        return _fulfilment_response(request, pk)
+
+
+class FulfilmentShortPickView(APIView):
+    required_scope = ApiKey.Scope.LOCATION
+
+    @extend_schema(
+        tags=["fulfilments"],
+        summary="Short pick: reroute the missing units",
+        request=s.ShortPickInputSerializer,
+        responses={200: s.FulfilmentOutputSerializer, **error_responses(400, 403, 404, 409, 422)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        fulfilment = selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
+        data = s.ShortPickInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        missing = {}
+        for row in data.validated_data["lines"]:
+            missing[_line_id(fulfilment.order_id, row["line_number"])] = row["missing"]
+        services.fulfilment_short_pick(
+            fulfilment_id=pk,
+            missing=missing,
+            actor=request_actor(request),
+            adjust_stock=data.validated_data["adjust_stock"],
+        )
+        return _fulfilment_response(request, pk)
+
+
+def action_view(name: str, summary: str) -> Any:
+    """A view class per simple transition, each with its own schema entry."""
+
+    def post(self: FulfilmentActionView, request: Request, pk: int) -> Response:
+        return self.transition(request, pk)
+
+    post = extend_schema(
+        tags=["fulfilments"],
+        summary=summary,
+        request=None,
+        responses=TRANSITION_RESPONSES,
+        operation_id=f"fulfilments_{name}",
+    )(post)
+    view = type(
+        f"Fulfilment{name.title().replace('_', '')}View",
+        (FulfilmentActionView,),
+        {"action_name": name, "post": post},
+    )
+    return view.as_view()

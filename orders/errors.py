@@ -1,0 +1,83 @@
+from oms.errors import BusinessRuleViolation, Conflict, NotFound, ValidationFailed
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+    default_message = "Order not found."
+
+
+class FulfilmentNotFound(NotFound):
+    code = "fulfilment_not_found"
+    default_message = "Fulfilment not found."
+
+
+class OrderLineNotFound(NotFound):
+    code = "order_line_not_found"
+    default_message = "Order line not found."
+
+
+class TransitionNotAllowed(Conflict):
+    code = "transition_not_allowed"
+    default_message = "This transition is not allowed in the current state."
+
+
+class AlreadyHandedOver(Conflict):
+    code = "already_shipped"
+    default_message = "Part of the order has already shipped or been handed over."
+
+
+class NotRoutable(Conflict):
+    """No plan can hold every unit now; `details.lines` lists what is short."""
+
+    code = "out_of_stock"
+    default_message = "Not enough stock to route the order."
+
+
+class DuplicateOrder(Conflict):
+    code = "duplicate_order"
+    default_message = "An order with this external reference already exists in your channel."
+
+
+class UnknownSku(BusinessRuleViolation):
+    code = "unknown_sku"
+    default_message = "Some SKUs do not exist."
+
+
+class InvalidPickupLocation(BusinessRuleViolation):
+    code = "pickup_location_invalid"
+    default_message = "The pickup store does not exist, serve your channel or offer pickup."
+
+
+class InvalidQuantity(BusinessRuleViolation):
+    code = "invalid_quantity"
+    default_message = "The quantity is not allowed."
+
+
+class OrderClosed(Conflict):
+    code = "order_closed"
+    default_message = "The order is completed or cancelled."
+
+
+class IdempotencyKeyMissing(ValidationFailed):
+    code = "idempotency_key_missing"
+    default_message = "This request needs an Idempotency-Key header."
+
+
+class IdempotencyKeyReused(BusinessRuleViolation):
+    code = "idempotency_key_reused"
+    default_message = "This Idempotency-Key was used with a different request body."
+
+
+class IdempotencyInProgress(Conflict):
+    code = "idempotency_in_progress"
+    default_message = "A request with this Idempotency-Key is still being processed."
+
+
+class HoldNotFound(NotFound):
+    code = "hold_not_found"
+    default_message = "Checkout hold not found."
+
+
+class HoldNotActive(Conflict):
+    code = "hold_not_active"
+    default_message = "The checkout hold expired or was already used."

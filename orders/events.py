@@ -1,0 +1,86 @@
+"""Order events: the append-only history, audit trail and status-hub feed of an order.
+
+One constructor per event type keeps the payloads consistent. Events are collected while a
+service runs and written in one insert at the end, each with an outbox row so the status
+hub can push it to subscribers (same transaction: nothing is lost, nothing is sent for a
+change that rolled back).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oms.models import OutboxMessage
+
+from .models import Order, OrderEvent
+
+
+class EventType:
+    PLACED = "order_placed"
+    WAITING = "order_waiting"
+    ROUTED = "order_routed"
+    ESCALATED = "order_escalated"
+    COMPLETED = "order_completed"
+    CANCELLED = "order_cancelled"
+    FULFILMENT_CREATED = "fulfilment_created"
+    FULFILMENT_TRANSITION = "fulfilment_state_changed"
+    FULFILMENT_REJECTED = "fulfilment_rejected"
+    FULFILMENT_SHORT_PICKED = "fulfilment_short_picked"
+    FULFILMENT_CANCELLED = "fulfilment_cancelled"
+    REROUTED = "order_rerouted"
+    ADDRESS_CHANGED = "address_changed"
+    CUSTOMER_CHANGED = "customer_changed"
+    DELIVERY_CHANGED = "delivery_option_changed"
+    LINE_QUANTITY_CHANGED = "line_quantity_changed"
+    LINE_CANCELLED = "line_cancelled"
+    NOTE_ADDED = "note_added"
+    HOLD_CONSUMED = "checkout_hold_consumed"
+
+
+class EventRecorder:
+    """Collects an order's events during one service call; `flush` writes them at once.
+
+    Sequence numbers come from `order.event_count`, safe because the order row is locked
+    (or brand new) for the whole service call.
+    """
+
+    def __init__(self, order: Order, actor: str) -> None:
+        self.order = order
+        self.actor = actor
+        self.pending: list[OrderEvent] = []
+
+    def add(self, type_: str, **data: Any) -> None:
+        self.order.event_count += 1
+        self.pending.append(
+            OrderEvent(
+                order=self.order,
+                sequence=self.order.event_count,
+                type=type_,
+                actor=self.actor,
+                data=data,
+            )
+        )
+
+    def flush(self) -> list[OrderEvent]:
+        if not self.pending:
+            return []
+        events = OrderEvent.objects.bulk_create(self.pending)
+        OutboxMessage.objects.bulk_create(
+            [
+                OutboxMessage(
+                    topic=f"order.{event.type}",
+                    payload={
+                        "order_id": self.order.pk,
+                        "channel": self.order.channel_id,
+                        "external_reference": self.order.external_reference,
+                        "sequence": event.sequence,
+                        "type": event.type,
+                        "actor": event.actor,
+                        "data": event.data,
+                    },
+                )
+                for event in events
+            ]
+        )
+        self.pending = []
+        return events

@@ -1,0 +1,69 @@
+"""Order reads."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
+
+from oms.models import ApiKey, Channel
+
+from .errors import FulfilmentNotFound, OrderNotFound
+from .models import Fulfilment, FulfilmentLine, FulfilmentState, Order
+
+
+def fulfilments_today_by_location() -> dict[int, int]:
+    """location id -> fulfilments created today (UTC day) that still count against capacity.
+
+    One grouped query. Capacity is a soft limit: two orders routed at the same instant may
+    both take a location's last slot (documented in the README).
+    """
+    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = (
+        Fulfilment.objects.filter(created_at__gte=start)
+        .exclude(state__in=[FulfilmentState.REJECTED, FulfilmentState.CANCELLED])
+        .values("location_id")
+        .annotate(n=Count("id"))
+        .values_list("location_id", "n")
+    )
+    return dict(rows)
+
+
+def order_detail_queryset() -> QuerySet[Order]:
+    return Order.objects.select_related("channel", "pickup_location").prefetch_related(
+        "lines",
+        Prefetch(
+            "fulfilments",
+            queryset=Fulfilment.objects.select_related("location", "transfer_to").prefetch_related(
+                Prefetch("lines", queryset=FulfilmentLine.objects.select_related("order_line"))
+            ),
+        ),
+    )
+
+
+def orders_for_channel(*, channel: Channel) -> QuerySet[Order]:
+    return order_detail_queryset().filter(channel=channel)
+
+
+def order_get_for_channel(*, channel: Channel, order_id: int) -> Order:
+    order = orders_for_channel(channel=channel).filter(pk=order_id).first()
+    if order is None:
+        raise OrderNotFound(details={"order_id": order_id})
+    return order
+
+
+def fulfilments_for_key(*, key: ApiKey) -> QuerySet[Fulfilment]:
+    """A location system's key sees its location's fulfilments (every channel); a channel's
+    key sees the fulfilments of its channel's orders."""
+    qs = Fulfilment.objects.select_related("order", "location", "transfer_to").prefetch_related(
+        Prefetch("lines", queryset=FulfilmentLine.objects.select_related("order_line"))
+    )
+    if key.location_id:
+        return qs.filter(location_id=key.location_id)
+    return qs.filter(order__channel_id=key.channel_id)
+
+
+def fulfilment_get_for_key(*, key: ApiKey, fulfilment_id: int) -> Fulfilment:
+    fulfilment = fulfilments_for_key(key=key).filter(pk=fulfilment_id).first()
+    if fulfilment is None:
+        raise FulfilmentNotFound(details={"fulfilment_id": fulfilment_id})
+    return fulfilment

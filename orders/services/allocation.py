@@ -1,0 +1,293 @@
+"""Routing an order's unallocated quantities and holding the stock for the plan.
+
+Shared by intake, rejections, short picks, staff edits and the waiting room, so all of them
+route the same way: snapshot -> pure planner -> conditional reservations -> fulfilments.
+Callers hold the order's row lock (or own a brand-new order).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from inventory.errors import InsufficientStock
+from inventory.services import ReservationRequest, stock_release, stock_reserve
+from routing.planner import Destination, Plan, PlanLine, RoutingRequest, plan_order
+from routing.selectors import ChosenStrategy, Snapshot, routing_snapshot, strategy_for_context
+
+from ..events import EventRecorder, EventType
+from ..models import (
+    ACTIVE_FULFILMENT_STATES,
+    DONE_FULFILMENT_STATES,
+    Fulfilment,
+    FulfilmentLine,
+    FulfilmentState,
+    Order,
+    OrderLine,
+    OrderState,
+    RoutingDecision,
+)
+from ..selectors import fulfilments_today_by_location
+
+# A concurrent order may take the stock between our snapshot and our reservation; we then
+# plan again on fresh figures. Each retry is cheap (a handful of queries).
+MAX_ROUTING_ATTEMPTS = 3
+
+# States whose lines still hold (or have consumed) stock for the order.
+ALLOCATING_STATES = (
+    *ACTIVE_FULFILMENT_STATES,
+    FulfilmentState.READY_FOR_PICKUP,
+    *DONE_FULFILMENT_STATES,
+)
+
+
+def holder_for(line: OrderLine) -> str:
+    return f"order:{line.order_id}/line:{line.pk}"
+
+
+def unallocated_quantities(
+    order: Order, lines: list[OrderLine], fulfilments: list[Fulfilment]
+) -> dict[int, int]:
+    """order line id -> open quantity no live fulfilment covers."""
+    covered: dict[int, int] = defaultdict(int)
+    for fulfilment in fulfilments:
+        if fulfilment.state in ALLOCATING_STATES:
+            for fl in fulfilment.lines.all():
+                covered[fl.order_line_id] += fl.quantity
+    return {
+        line.pk: line.open_quantity - covered[line.pk]
+        for line in lines
+        if line.open_quantity - covered[line.pk] > 0
+    }
+
+
+@dataclass
+class RoutingOutcome:
+    plan: Plan
+    strategy: ChosenStrategy
+    fulfilments: list[Fulfilment]
+    snapshot: Snapshot
+
+    @property
+    def complete(self) -> bool:
+        return self.plan.routable
+
+
+def _routing_request(
+    order: Order, lines: dict[int, OrderLine], quantities: dict[int, int]
+) -> RoutingRequest:
+    return RoutingRequest(
+        lines=tuple(
+            PlanLine(
+                line_id=str(line_id),
+                sku=lines[line_id].sku,
+                quantity=qty,
+                unit_price=Decimal(lines[line_id].unit_price),
+            )
+            for line_id, qty in sorted(quantities.items())
+        ),
+        destination=Destination(
+            country=order.shipping_country,
+            latitude=order.shipping_latitude,
+            longitude=order.shipping_longitude,
+        ),
+        delivery_type=order.delivery_type,
+        pickup_location_id=order.pickup_location_id,
+        channel_id=order.channel_id,
+        excluded_location_ids=frozenset(order.excluded_location_ids or ()),
+    )
+
+
+def plan_quantities(
+    *,
+    order: Order,
+    lines: dict[int, OrderLine],
+    quantities: dict[int, int],
+    forced_location_id: int | None = None,
+) -> tuple[Plan, ChosenStrategy, Snapshot]:
+    """Plan (without reserving) the given quantities of the order's lines."""
+    chosen = strategy_for_context(
+        channel=order.channel, country=order.shipping_country, delivery_type=order.delivery_type
+    )
+    extra = [pk for pk in (order.pickup_location_id, forced_location_id) if pk]
+    snapshot = routing_snapshot(
+        skus=[lines[pk].sku for pk in quantities],
+        channel=order.channel,
+        capacity_used=fulfilments_today_by_location,
+        extra_location_ids=extra,
+    )
+    request = _routing_request(order, lines, quantities)
+    if forced_location_id is not None:
+        from dataclasses import replace
+
+        request = replace(request, forced_location_id=forced_location_id)
+    plan = plan_order(request, snapshot.candidates, chosen.config)
+    return plan, chosen, snapshot
+
+
+def allocate(
+    *,
+    order: Order,
+    lines: dict[int, OrderLine],
+    quantities: dict[int, int],
+    events: EventRecorder,
+    actor: str,
+    trigger: str,
+    require_complete: bool,
+    forced_location_id: int | None = None,
+) -> RoutingOutcome:
+    """Route `quantities` (order line id -> units), reserve the plan, create fulfilments.
+
+    With `require_complete`, a plan that cannot hold every unit reserves nothing and returns
+    (the caller decides: refuse or wait). Otherwise what can be held is held.
+    Reservations are conditional updates; losing a race to another order re-plans on fresh
+    stock figures up to MAX_ROUTING_ATTEMPTS times.
+    """
+    last: RoutingOutcome | None = None
+    for _attempt in range(MAX_ROUTING_ATTEMPTS):
+        plan, chosen, snapshot = plan_quantities(
+            order=order, lines=lines, quantities=quantities, forced_location_id=forced_location_id
+        )
+        last = RoutingOutcome(plan=plan, strategy=chosen, fulfilments=[], snapshot=snapshot)
+        if not plan.fulfilments or (require_complete and not plan.routable):
+            break
+        try:
+            last.fulfilments = _reserve_plan(order, lines, plan, snapshot, actor)
+        except InsufficientStock:
+            # stock_reserve undid its own updates; nothing else was written yet.
+            continue
+        break
+    assert last is not None
+    RoutingDecision.objects.create(
+        order=order,
+        trigger=trigger,
+        strategy_version=last.strategy.version,
+        routable=last.plan.routable,
+        log=last.plan.decision_log,
+    )
+    if last.fulfilments:
+        order.strategy_version = last.strategy.version
+        order.strategy_name = f"{last.strategy.config.name} v{last.strategy.config.version}"
+        for fulfilment in last.fulfilments:
+            events.add(
+                EventType.FULFILMENT_CREATED,
+                fulfilment_id=fulfilment.pk,
+                location=snapshot_code(last.snapshot, fulfilment.location_id),
+                transfer_to=(
+                    snapshot_code(last.snapshot, fulfilment.transfer_to_id)
+                    if fulfilment.transfer_to_id
+                    else None
+                ),
+                lines=[
+                    {
+                        "line": lines[fl.order_line_id].line_number,
+                        "sku": lines[fl.order_line_id].sku,
+                        "quantity": fl.quantity,
+                    }
+                    for fl in fulfilment._planned_lines  # type: ignore[attr-defined]
+                ],
+                trigger=trigger,
+            )
+    return last
+
+
+def snapshot_code(snapshot: Snapshot, location_id: int | None) -> str | None:
+    if location_id is None:
+        return None
+    loc = snapshot.locations.get(location_id)
+    return loc.code if loc else str(location_id)
+
+
+def _reserve_plan(
+    order: Order, lines: dict[int, OrderLine], plan: Plan, snapshot: Snapshot, actor: str
+) -> list[Fulfilment]:
+    requests: list[ReservationRequest] = []
+    for part in plan.fulfilments:
+        for planned in part.lines:
+            line = lines[int(planned.line_id)]
+            requests.append(
+                ReservationRequest(
+                    location_id=part.location_id,
+                    product_id=line.product_id,
+                    quantity=planned.quantity,
+                    holder=holder_for(line),
+                )
+            )
+    # Reserve first in this step: if it fails nothing else has been written, so the caller
+    # can re-plan without a savepoint. The remaining inserts are quick and touch no hot rows.
+    reservations = stock_reserve(
+        requests=requests,
+        actor=actor,
+        reference=f"order:{order.pk}",
+        known_level_ids=snapshot.level_ids,
+    )
+    fulfilments = Fulfilment.objects.bulk_create(
+        [
+            Fulfilment(
+                order=order,
+                location_id=part.location_id,
+                transfer_to_id=part.transfer_to_location_id,
+                distance_km=part.distance_km,
+                cost=Decimal(str(round(part.cost, 2))),
+            )
+            for part in plan.fulfilments
+        ]
+    )
+    fulfilment_lines: list[FulfilmentLine] = []
+    index = 0
+    for fulfilment, part in zip(fulfilments, plan.fulfilments, strict=True):
+        fulfilment._planned_lines = []  # type: ignore[attr-defined]
+        for planned in part.lines:
+            fl = FulfilmentLine(
+                fulfilment=fulfilment,
+                order_line_id=int(planned.line_id),
+                quantity=planned.quantity,
+                reservation=reservations[index],
+            )
+            index += 1
+            fulfilment_lines.append(fl)
+            fulfilment._planned_lines.append(fl)  # type: ignore[attr-defined]
+    FulfilmentLine.objects.bulk_create(fulfilment_lines)
+    return fulfilments
+
+
+def release_fulfilment(fulfilment: Fulfilment, *, actor: str, reason: str) -> None:
+    """Give back every unit a fulfilment still holds (its lines stay, for the history)."""
+    reservation_ids = [fl.reservation_id for fl in fulfilment.lines.all() if fl.reservation_id]
+    if reservation_ids:
+        stock_release(
+            reservation_ids=reservation_ids,
+            actor=actor,
+            reason=reason,
+            reference=f"order:{fulfilment.order_id}/fulfilment:{fulfilment.pk}",
+        )
+
+
+def sync_order_state(
+    order: Order, fulfilments: list[Fulfilment], unallocated: dict[int, int], events: EventRecorder
+) -> None:
+    """Fire the declared order transition its fulfilments call for (if any)."""
+    if order.state in (OrderState.CANCELLED, OrderState.COMPLETED):
+        return
+    if unallocated:
+        if order.state != OrderState.WAITING:
+            order.park()
+            from django.utils import timezone
+
+            order.waiting_since = timezone.now()
+            events.add(EventType.WAITING, unallocated={str(k): v for k, v in unallocated.items()})
+        return
+    if order.state == OrderState.WAITING:
+        order.route()
+        events.add(EventType.ROUTED)
+    live = [
+        f
+        for f in fulfilments
+        if f.state not in (FulfilmentState.REJECTED, FulfilmentState.CANCELLED)
+    ]
+    if live and all(f.state in DONE_FULFILMENT_STATES for f in live):
+        order.complete()
+        events.add(EventType.COMPLETED)
+    elif order.state == OrderState.ROUTED and any(f.state != FulfilmentState.CREATED for f in live):
+        order.start()

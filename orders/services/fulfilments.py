@@ -1,0 +1,276 @@
+"""Location-side lifecycle of fulfilments: accept, pick, pack, ship / pickup, reject, short-pick.
+
+Every call locks the order first (orders.locks), so a rejection and a staff reroute of the
+same order run one after the other and never double-reserve or drop stock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
+from django_fsm import can_proceed
+
+from inventory.services import stock_adjust, stock_consume, stock_reservation_reduce
+
+from ..errors import FulfilmentNotFound, InvalidQuantity, TransitionNotAllowed
+from ..events import EventRecorder, EventType
+from ..locks import order_lock
+from ..models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderLine
+from .allocation import allocate, release_fulfilment, sync_order_state, unallocated_quantities
+
+SIMPLE_ACTIONS = {
+    "accept": "accept",
+    "start_picking": "start_picking",
+    "pack": "pack",
+    "ship": "ship",
+    "ready_for_pickup": "ready_for_pickup",
+    "picked_up": "pick_up",
+}
+
+
+def load_order(order: Order) -> tuple[dict[int, OrderLine], list[Fulfilment]]:
+    """The locked order's lines and fulfilments (with lines), for the services."""
+    lines = {line.pk: line for line in order.lines.all()}
+    fulfilments = list(
+        order.fulfilments.select_related("location").prefetch_related("lines").order_by("pk")
+    )
+    for fulfilment in fulfilments:
+        fulfilment.order = order  # conditions read the order; no extra query
+    return lines, fulfilments
+
+
+def _find(fulfilments: list[Fulfilment], fulfilment_id: int) -> Fulfilment:
+    for fulfilment in fulfilments:
+        if fulfilment.pk == fulfilment_id:
+            return fulfilment
+    raise FulfilmentNotFound(details={"fulfilment_id": fulfilment_id})
+
+
+def _transition(fulfilment: Fulfilment, method: str) -> None:
+    bound = getattr(fulfilment, method)
+    if not can_proceed(bound):
+        raise TransitionNotAllowed(
+            details={
+                "fulfilment_id": fulfilment.pk,
+                "state": fulfilment.state,
+                "action": method,
+                "allowed": sorted(t.name for t in fulfilment.get_available_state_transitions()),
+            }
+        )
+    try:
+        bound()
+    except FSMTransitionNotAllowed:
+        raise TransitionNotAllowed(details={"fulfilment_id": fulfilment.pk, "action": method})
+
+
+def _finish(
+    order: Order, lines: dict[int, OrderLine], fulfilments: list[Fulfilment], events: EventRecorder
+) -> None:
+    unallocated = unallocated_quantities(order, list(lines.values()), fulfilments)
+    sync_order_state(order, fulfilments, unallocated, events)
+    order.version += 1
+    order.save()
+    events.flush()
+
+
+def _order_id_of(fulfilment_id: int) -> int:
+    order_id = (
+        Fulfilment.objects.filter(pk=fulfilment_id).values_list("order_id", flat=True).first()
+    )
+    if order_id is None:
+        raise FulfilmentNotFound(details={"fulfilment_id": fulfilment_id})
+    return order_id
+
+
+def fulfilment_transition(
+    *,
+    fulfilment_id: int,
+    action: str,
+    actor: str,
+    carrier: str = "",
+    tracking_number: str = "",
+) -> Fulfilment:
+    """Move a fulfilment one step: accept, start_picking, pack, ship, ready_for_pickup,
+    picked_up. Shipping and pickup consume the reserved stock (on hand and reserved go down)."""
+    method = SIMPLE_ACTIONS.get(action)
+    if method is None:
+        raise ValueError(f"Unknown action {action!r}")
+    with transaction.atomic():
+        order = order_lock(order_id=_order_id_of(fulfilment_id))
+        lines, fulfilments = load_order(order)
+        fulfilment = _find(fulfilments, fulfilment_id)
+        before = fulfilment.state
+        _transition(fulfilment, method)
+        if action == "ship":
+            fulfilment.carrier = carrier
+            fulfilment.tracking_number = tracking_number
+        fulfilment.save()
+        if action in ("ship", "picked_up"):
+            stock_consume(
+                reservation_ids=[
+                    fl.reservation_id for fl in fulfilment.lines.all() if fl.reservation_id
+                ],
+                actor=actor,
+                reference=f"order:{order.pk}/fulfilment:{fulfilment.pk}",
+            )
+        events = EventRecorder(order, actor)
+        data = {
+            "fulfilment_id": fulfilment.pk,
+            "location": fulfilment.location.code,
+            "from": before,
+            "to": fulfilment.state,
+        }
+        if action == "ship":
+            data.update(carrier=carrier, tracking_number=tracking_number)
+        events.add(EventType.FULFILMENT_TRANSITION, **data)
+        _finish(order, lines, fulfilments, events)
+        return fulfilment
+
+
+def fulfilment_reject(*, fulfilment_id: int, reason: str, actor: str) -> Fulfilment:
+    """The location cannot fulfil: reroute its lines elsewhere, never back to it.
+
+    The new plan is reserved in this transaction; the rejected location's units are released
+    in the same transaction, so no commit ever shows the order without its stock held (or
+    without the remainder recorded as waiting, when nothing else can serve it).
+    """
+    if not reason.strip():
+        raise InvalidQuantity("A rejection needs a reason.", code="reason_required")
+    with transaction.atomic():
+        order = order_lock(order_id=_order_id_of(fulfilment_id))
+        lines, fulfilments = load_order(order)
+        fulfilment = _find(fulfilments, fulfilment_id)
+        _transition(fulfilment, "reject")
+        fulfilment.rejection_reason = reason
+        fulfilment.save()
+        events = EventRecorder(order, actor)
+        events.add(
+            EventType.FULFILMENT_REJECTED,
+            fulfilment_id=fulfilment.pk,
+            location=fulfilment.location.code,
+            reason=reason,
+        )
+        _exclude(order, fulfilment.location_id)
+        _reroute_remainder(
+            order, lines, fulfilments, events, actor, trigger="rejection", released=[fulfilment]
+        )
+        _finish(order, lines, fulfilments, events)
+        return fulfilment
+
+
+def fulfilment_short_pick(
+    *, fulfilment_id: int, missing: Mapping[int, int], actor: str, adjust_stock: bool = True
+) -> Fulfilment:
+    """The location found fewer units than reserved: `missing` maps order line id -> units.
+
+    The missing units are released (and, by default, written off the location's on hand as
+    a count correction, since they are not there) and rerouted to other locations.
+    """
+    with transaction.atomic():
+        order = order_lock(order_id=_order_id_of(fulfilment_id))
+        lines, fulfilments = load_order(order)
+        fulfilment = _find(fulfilments, fulfilment_id)
+        if fulfilment.state not in (
+            FulfilmentState.CREATED,
+            FulfilmentState.ACCEPTED,
+            FulfilmentState.PICKING,
+        ):
+            raise TransitionNotAllowed(
+                details={
+                    "fulfilment_id": fulfilment.pk,
+                    "state": fulfilment.state,
+                    "action": "short_pick",
+                }
+            )
+        by_line = {fl.order_line_id: fl for fl in fulfilment.lines.all()}
+        for line_id, qty in missing.items():
+            fl = by_line.get(line_id)
+            if fl is None or qty <= 0 or qty > fl.quantity:
+                raise InvalidQuantity(details={"order_line_id": line_id, "missing": qty})
+        reference = f"order:{order.pk}/fulfilment:{fulfilment.pk}"
+        for line_id, qty in missing.items():
+            fl = by_line[line_id]
+            stock_reservation_reduce(
+                reservation_id=fl.reservation_id,
+                by=qty,
+                actor=actor,
+                reason="short pick",
+                reference=reference,
+            )
+            if adjust_stock:
+                stock_adjust(
+                    location=fulfilment.location,
+                    product=lines[line_id].product,
+                    delta=-qty,
+                    reason="short pick: units not found",
+                    actor=actor,
+                    reference=reference,
+                )
+            if qty == fl.quantity:
+                fl.delete()
+            else:
+                FulfilmentLine.objects.filter(pk=fl.pk).update(quantity=fl.quantity - qty)
+        remaining = FulfilmentLine.objects.filter(fulfilment=fulfilment).exists()
+        events = EventRecorder(order, actor)
+        events.add(
+            EventType.FULFILMENT_SHORT_PICKED,
+            fulfilment_id=fulfilment.pk,
+            location=fulfilment.location.code,
+            missing=[
+                {"line": lines[k].line_number, "sku": lines[k].sku, "quantity": v}
+                for k, v in missing.items()
+            ],
+        )
+        if not remaining:
+            _transition(fulfilment, "cancel")
+            fulfilment.save()
+        _exclude(order, fulfilment.location_id)
+        lines, fulfilments = load_order(order)
+        _reroute_remainder(
+            order, lines, fulfilments, events, actor, trigger="short_pick", released=[]
+        )
+        _finish(order, lines, fulfilments, events)
+        return fulfilment
+
+
+def _exclude(order: Order, location_id: int) -> None:
+    excluded = set(order.excluded_location_ids or ())
+    excluded.add(location_id)
+    order.excluded_location_ids = sorted(excluded)
+
+
+def _reroute_remainder(
+    order: Order,
+    lines: dict[int, OrderLine],
+    fulfilments: list[Fulfilment],
+    events: EventRecorder,
+    actor: str,
+    *,
+    trigger: str,
+    released: list[Fulfilment],
+) -> None:
+    """Route what no live fulfilment covers; whatever cannot be routed leaves the order
+    waiting (sync_order_state parks it)."""
+    for fulfilment in released:
+        release_fulfilment(fulfilment, actor=actor, reason=trigger)
+    unallocated = unallocated_quantities(order, list(lines.values()), fulfilments)
+    if not unallocated:
+        return
+    outcome = allocate(
+        order=order,
+        lines=lines,
+        quantities=unallocated,
+        events=events,
+        actor=actor,
+        trigger=trigger,
+        require_complete=False,
+    )
+    fulfilments.extend(outcome.fulfilments)
+    events.add(
+        EventType.REROUTED,
+        trigger=trigger,
+        complete=outcome.complete,
+        reasons=list(outcome.plan.reasons),
+    )
