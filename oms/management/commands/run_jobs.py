@@ -1,0 +1,56 @@
+"""The periodic jobs: expire checkout holds, route the waiting room, deliver the outbox."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from oms.jobs import uses_broker
+from oms.outbox import outbox_dispatch
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the periodic jobs every --interval seconds (or --once): release expired checkout "
+        "holds, route waiting orders (priority, then age) and escalate overdue ones, deliver "
+        "the outbox. With REDIS_URL set and --enqueue, it only enqueues the dramatiq actors "
+        "(run workers with `manage.py rundramatiq`)."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--interval", type=float, default=30.0)
+        parser.add_argument("--once", action="store_true")
+        parser.add_argument("--enqueue", action="store_true",
+                            help="Send the actors to the broker instead of running them here.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from orders.services import holds_expire, waiting_room_process
+        from orders.tasks import deliver_outbox, expire_checkout_holds, route_waiting_orders
+
+        enqueue = options["enqueue"]
+        if enqueue and not uses_broker():
+            self.stderr.write("--enqueue needs REDIS_URL; running the jobs in-process instead.")
+            enqueue = False
+        while True:
+            if enqueue:
+                for actor in (expire_checkout_holds, route_waiting_orders, deliver_outbox):
+                    actor.send()
+                self.stdout.write("enqueued periodic jobs")
+            else:
+                expired = holds_expire()
+                waiting = waiting_room_process()
+                delivered = 0
+                while True:
+                    batch = outbox_dispatch()
+                    delivered += batch["delivered"]
+                    if not batch["delivered"]:
+                        break
+                self.stdout.write(
+                    f"holds expired: {expired}; waiting room: {waiting}; "
+                    f"outbox delivered: {delivered}"
+                )
+            if options["once"]:
+                return
+            time.sleep(options["interval"])
