@@ -21,7 +21,15 @@ from oms.models import ApiKey
 from orders import selectors, services
 from orders.errors import OrderLineNotFound
 from orders.idempotency import idempotent
-from orders.models import CheckoutHold, DeliveryType, Fulfilment, FulfilmentState, Order, OrderState
+from orders.models import (
+    CheckoutHold,
+    DeliveryType,
+    Fulfilment,
+    FulfilmentState,
+    Order,
+    OrderEvent,
+    OrderState,
+)
 
 from . import serializers as s
 
@@ -112,6 +120,7 @@ class OrderListCreateView(generics.ListAPIView):
     required_scope = ApiKey.Scope.ORDERS
     serializer_class = s.OrderOutputSerializer
     filterset_class = OrderFilter
+    queryset = Order.objects.none()  # for the schema; get_queryset scopes to the channel
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.orders_for_channel(channel=request_channel(self.request))
@@ -308,6 +317,7 @@ class OrderEventListView(generics.ListAPIView):
     required_scope = ApiKey.Scope.ORDERS
     serializer_class = s.OrderEventOutputSerializer
     filter_backends: list = []
+    queryset = OrderEvent.objects.none()  # for the schema; get_queryset scopes to the order
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         order = selectors.order_get_for_channel(
@@ -404,6 +414,7 @@ class FulfilmentListView(generics.ListAPIView):
     required_scope = ApiKey.Scope.LOCATION
     serializer_class = s.FulfilmentOutputSerializer
     filterset_class = FulfilmentFilter
+    queryset = Fulfilment.objects.none()  # for the schema; get_queryset scopes to the key
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.fulfilments_for_key(key=request_key(self.request)).order_by("pk")

@@ -1,0 +1,20 @@
+.PHONY: demo test lint bench jobs
+
+demo:  ## set up and run the OMS with demo data (http://127.0.0.1:8000/admin/)
+	scripts/demo.sh
+
+test:  ## set up and run the whole test suite (PostgreSQL) with every CI check
+	scripts/test.sh
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+jobs:
+	.venv/bin/python manage.py run_jobs
+
+bench:
+	.venv/bin/python benchmarks/bench_planner.py
+	.venv/bin/python benchmarks/bench_availability.py
+	.venv/bin/python benchmarks/bench_simulate.py
+	.venv/bin/python benchmarks/bench_orders.py
+	.venv/bin/python benchmarks/bench_import.py
