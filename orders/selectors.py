@@ -8,7 +8,7 @@ from django.utils import timezone
 from oms.models import ApiKey, Channel
 
 from .errors import FulfilmentNotFound, OrderNotFound
-from .models import Fulfilment, FulfilmentLine, FulfilmentState, Order
+from .models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderEvent
 
 
 def fulfilments_today_by_location() -> dict[int, int]:
@@ -37,6 +37,20 @@ def order_detail_queryset() -> QuerySet[Order]:
                 Prefetch("lines", queryset=FulfilmentLine.objects.select_related("order_line"))
             ),
         ),
+    )
+
+
+def order_for_console(*, order_id: int) -> Order | None:
+    """Everything the staff console's order page shows, in a fixed number of queries:
+    lines, fulfilments with their lines, the timeline (newest first), routing decisions."""
+    return (
+        order_detail_queryset()
+        .prefetch_related(
+            Prefetch("events", queryset=OrderEvent.objects.order_by("-sequence")),
+            "routing_decisions",
+        )
+        .filter(pk=order_id)
+        .first()
     )
 
 

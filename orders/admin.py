@@ -1,0 +1,436 @@
+"""The staff console: orders are read-only in the admin; every change goes through an edit page
+(one form, one service call, one permission) or a fulfilment button on the order page.
+
+The order page (`change_view`) shows the summary, addresses, lines, fulfilments with the
+transitions allowed now, the event timeline and the routing decision logs. Each edit carries the
+order version it was opened at: a stale one is refused by the service and nothing is overwritten.
+Every change is in the order's event log (who, when, before/after) and in Django's admin history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
+
+from inventory.models import Location
+from oms.api.context import user_actor
+from oms.errors import OMSError, PreconditionFailed
+
+from . import services
+from .admin_edits import (
+    CANCEL_ORDER,
+    CONSOLE_PERMISSIONS,
+    EDIT_ORDER,
+    EDITS,
+    REROUTE_ORDER,
+    TRANSITION_FULFILMENT,
+    conflict_message,
+)
+from .console import describe_decision, describe_event, event_location_ids
+from .forms import FULFILMENT_ACTION_LABELS, TRANSITION_ACTIONS, FulfilmentActionForm
+from .models import (
+    OPEN_ORDER_STATES,
+    CheckoutHold,
+    Fulfilment,
+    FulfilmentState,
+    Order,
+    OrderEvent,
+    OrderLine,
+    RoutingDecision,
+)
+from .selectors import order_for_console
+
+# --- Order admin ------------------------------------------------------------------------------
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "channel_code",
+        "state",
+        "customer",
+        "total_display",
+        "placed",
+        "fulfilment_locations",
+    ]
+    list_filter = [
+        "state",
+        "channel",
+        "delivery_type",
+        ("fulfilments__location", admin.RelatedOnlyFieldListFilter),
+        "placed_at",
+    ]
+    list_display_links = ["reference"]
+    search_fields = ["external_reference", "customer_email", "customer_name"]
+    date_hierarchy = "placed_at"
+    show_full_result_count = False  # no second COUNT(*) over every order on each search
+    list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        live = Fulfilment.objects.exclude(
+            state__in=[FulfilmentState.CANCELLED, FulfilmentState.REJECTED]
+        ).select_related("location")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("channel")
+            .prefetch_related(Prefetch("fulfilments", queryset=live, to_attr="live_fulfilments"))
+        )
+
+    @admin.display(description="reference", ordering="external_reference")
+    def reference(self, obj: Order) -> str:
+        return obj.external_reference
+
+    @admin.display(description="channel", ordering="channel__code")
+    def channel_code(self, obj: Order) -> str:
+        return obj.channel.code
+
+    @admin.display(description="customer", ordering="customer_name")
+    def customer(self, obj: Order) -> str:
+        if obj.customer_name and obj.customer_email:
+            return format_html(
+                '{}<br><span class="quiet">{}</span>', obj.customer_name, obj.customer_email
+            )
+        return obj.customer_name or obj.customer_email or "-"
+
+    @admin.display(description="total", ordering="total")
+    def total_display(self, obj: Order) -> str:
+        return f"{obj.total} {obj.currency}"
+
+    @admin.display(description="placed", ordering="placed_at")
+    def placed(self, obj: Order) -> str:
+        return date_format(localtime(obj.placed_at), "Y-m-d H:i")
+
+    @admin.display(description="locations")
+    def fulfilment_locations(self, obj: Order) -> str:
+        fulfilments = getattr(obj, "live_fulfilments", None)
+        if fulfilments is None:  # not fetched through get_queryset
+            return "-"
+        return ", ".join(sorted({f.location.code for f in fulfilments})) or "-"
+
+    # Orders come from the channels' APIs and are never deleted; edits use the edit pages.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        user = request.user
+        return super().has_view_permission(request, obj) or any(
+            user.has_perm(p) for p in CONSOLE_PERMISSIONS
+        )
+
+    # --- URLs --------------------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:object_id>/edit/<slug:slug>/",
+                wrap(self.edit_view),
+                name="orders_order_edit",
+            ),
+            path(
+                "<int:object_id>/lines/<int:line_id>/<slug:slug>/",
+                wrap(self.edit_view),
+                name="orders_order_line_edit",
+            ),
+            path(
+                "<int:object_id>/fulfilments/<int:fulfilment_id>/",
+                wrap(self.fulfilment_action_view),
+                name="orders_order_fulfilment_action",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _order_url(self, order_id: int) -> str:
+        return reverse("admin:orders_order_change", args=[order_id])
+
+    # --- The order page ----------------------------------------------------------------------
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET"])  # the page changes nothing: see the edits
+        try:
+            order = order_for_console(order_id=int(object_id))
+        except ValueError:
+            order = None
+        if order is None:
+            raise Http404("No such order.")
+        if not self.has_view_permission(request, order):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            **self._console_context(request, order),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/orders/order/console.html", context)
+
+    def _console_context(self, request: HttpRequest, order: Order) -> dict[str, Any]:
+        events = list(order.events.all())
+        ids = event_location_ids(events) | set(order.excluded_location_ids or ())
+        codes = dict(Location.objects.filter(pk__in=ids).values_list("pk", "code")) if ids else {}
+        user = request.user
+        is_open = order.state in OPEN_ORDER_STATES
+        can = {
+            "edit": is_open and user.has_perm(EDIT_ORDER),
+            "cancel": is_open and user.has_perm(CANCEL_ORDER),
+            "reroute": is_open and user.has_perm(REROUTE_ORDER),
+            "transition": user.has_perm(TRANSITION_FULFILMENT),
+        }
+        fulfilments = list(order.fulfilments.all())
+        placements: dict[int, list[str]] = {}
+        for fulfilment in fulfilments:
+            fulfilment.actions = [  # type: ignore[attr-defined]
+                (TRANSITION_ACTIONS[t.name], FULFILMENT_ACTION_LABELS[TRANSITION_ACTIONS[t.name]])
+                for t in fulfilment.get_available_state_transitions()
+                if t.name in TRANSITION_ACTIONS
+            ]
+            if fulfilment.state not in (FulfilmentState.CANCELLED, FulfilmentState.REJECTED):
+                for fl in fulfilment.lines.all():
+                    placements.setdefault(fl.order_line_id, []).append(
+                        f"{fl.quantity} at {fulfilment.location.code} "
+                        f"({fulfilment.get_state_display().lower()})"
+                    )
+        lines = list(order.lines.all())
+        for line in lines:
+            line.placements = placements.get(line.pk, [])  # type: ignore[attr-defined]
+        return {
+            "opts": self.opts,
+            "title": f"Order {order}",
+            "order": order,
+            "lines": lines,
+            "fulfilments": fulfilments,
+            "timeline": [(event, describe_event(event, codes)) for event in events],
+            "decisions": [
+                (
+                    decision,
+                    describe_decision(
+                        decision.log or {}, routable=decision.routable, trigger=decision.trigger
+                    ),
+                )
+                for decision in order.routing_decisions.all()
+            ],
+            "excluded_codes": [codes.get(pk, f"#{pk}") for pk in order.excluded_location_ids or ()],
+            "can": can,
+        }
+
+    # --- Edit pages ----------------------------------------------------------------------------
+
+    def edit_view(
+        self, request: HttpRequest, object_id: int, slug: str, line_id: int | None = None
+    ) -> HttpResponse:
+        edit = EDITS.get(slug)
+        if edit is None or edit.per_line != (line_id is not None):
+            raise Http404("No such edit.")
+        order = get_object_or_404(
+            Order.objects.select_related("channel", "pickup_location"), pk=object_id
+        )
+        allowed = (
+            self.has_view_permission(request, order)
+            if edit.permission is None
+            else request.user.has_perm(edit.permission)
+        )
+        if not allowed:
+            raise PermissionDenied
+        line = get_object_or_404(OrderLine, pk=line_id, order=order) if line_id else None
+        form = edit.form_class(
+            request.POST if request.method == "POST" else None, order=order, line=line
+        )
+        if form.is_bound and form.is_valid():
+            try:
+                done = edit.apply(form, user_actor(request.user))
+            except PreconditionFailed as exc:
+                messages.error(request, conflict_message(exc, form))
+                return HttpResponseRedirect(self._order_url(order.pk))
+            except OMSError as exc:
+                messages.error(request, f"{exc.message} ({exc.code})")
+            else:
+                if done:
+                    self.log_change(request, order, done)
+                    messages.success(request, done)
+                else:
+                    messages.info(request, "Nothing changed.")
+                return HttpResponseRedirect(self._order_url(order.pk))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": edit.title,
+            "intro": edit.intro,
+            "submit_label": edit.submit_label,
+            "order": order,
+            "line": line,
+            "form": form,
+            "order_url": self._order_url(order.pk),
+        }
+        return TemplateResponse(request, "admin/orders/order/edit_form.html", context)
+
+    # --- Fulfilment buttons --------------------------------------------------------------------
+
+    @staticmethod
+    def _run_fulfilment_action(fulfilment: Fulfilment, data: dict[str, Any], actor: str) -> None:
+        if data["action"] == "reject":
+            services.fulfilment_reject(
+                fulfilment_id=fulfilment.pk, reason=data["reason"].strip(), actor=actor
+            )
+        else:
+            services.fulfilment_transition(
+                fulfilment_id=fulfilment.pk,
+                action=data["action"],
+                actor=actor,
+                carrier=data["carrier"],
+                tracking_number=data["tracking_number"],
+            )
+
+    def fulfilment_action_view(
+        self, request: HttpRequest, object_id: int, fulfilment_id: int
+    ) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm(TRANSITION_FULFILMENT):
+            raise PermissionDenied
+        fulfilment = get_object_or_404(
+            Fulfilment.objects.select_related("order__channel", "location"),
+            pk=fulfilment_id,
+            order_id=object_id,
+        )
+        redirect = HttpResponseRedirect(self._order_url(object_id))
+        form = FulfilmentActionForm(request.POST)
+        if not form.is_valid():
+            problems = "; ".join(" ".join(errors) for errors in form.errors.values())
+            messages.error(request, f"Fulfilment #{fulfilment.pk}: {problems}")
+            return redirect
+        data = form.cleaned_data
+        if data["state"] != fulfilment.state:
+            messages.error(
+                request,
+                f"Fulfilment #{fulfilment.pk} changed since you opened the page: it is now "
+                f"{fulfilment.get_state_display().lower()}, not {data['state'].replace('_', ' ')}."
+                " Nothing was done; check the order and try again.",
+            )
+            return redirect
+        try:
+            self._run_fulfilment_action(fulfilment, data, user_actor(request.user))
+        except OMSError as exc:
+            messages.error(request, f"Fulfilment #{fulfilment.pk}: {exc.message} ({exc.code})")
+            return redirect
+        done = (
+            f"Fulfilment #{fulfilment.pk} at {fulfilment.location.code}: "
+            f"{FULFILMENT_ACTION_LABELS[data['action']].lower()}."
+        )
+        if data["action"] == "reject":
+            done += f" Reason: {data['reason'].strip()}. Its units were routed again."
+        self.log_change(request, fulfilment.order, done)
+        messages.success(request, done)
+        return redirect
+
+
+# --- Read-only lists around orders ---------------------------------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def order_link(order_id: int, text: object) -> str:
+    return format_html(
+        '<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[order_id]), text
+    )
+
+
+@admin.register(Fulfilment)
+class FulfilmentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "order_display",
+        "location",
+        "transfer_to",
+        "state",
+        "carrier",
+        "tracking_number",
+        "created_at",
+    ]
+    list_filter = ["state", ("location", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["order__external_reference", "tracking_number", "location__code"]
+    list_select_related = ["order__channel", "location", "transfer_to"]
+    show_full_result_count = False
+
+    @admin.display(description="order", ordering="order_id")
+    def order_display(self, obj: Fulfilment) -> str:
+        return order_link(obj.order_id, obj.order)
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "order_display", "sequence", "type", "actor", "text"]
+    list_filter = ["type"]
+    search_fields = ["order__external_reference", "actor"]
+    list_select_related = ["order__channel"]
+    show_full_result_count = False
+
+    @admin.display(description="order", ordering="order_id")
+    def order_display(self, obj: OrderEvent) -> str:
+        return order_link(obj.order_id, obj.order)
+
+    @admin.display(description="what happened")
+    def text(self, obj: OrderEvent) -> str:
+        return describe_event(obj)
+
+
+@admin.register(RoutingDecision)
+class RoutingDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "order_display", "trigger", "routable", "strategy_version", "why"]
+    list_filter = ["trigger", "routable"]
+    search_fields = ["order__external_reference"]
+    list_select_related = ["order__channel", "strategy_version__strategy"]
+    show_full_result_count = False
+
+    @admin.display(description="order", ordering="order_id")
+    def order_display(self, obj: RoutingDecision) -> str:
+        return order_link(obj.order_id, obj.order)
+
+    @admin.display(description="why")
+    def why(self, obj: RoutingDecision) -> str:
+        return (obj.log or {}).get("why", "")
+
+
+@admin.register(CheckoutHold)
+class CheckoutHoldAdmin(ReadOnlyAdmin):
+    list_display = ["token", "channel", "status", "expires_at", "created_at", "order"]
+    list_filter = ["status", "channel"]
+    search_fields = ["token"]
+    list_select_related = ["channel", "order__channel"]

@@ -1,0 +1,160 @@
+"""The main staff flow in a real browser: log in, find an order, change its address, cancel a
+line, reroute it away from its warehouse; each time check what the order page shows.
+
+Playwright (sync API) drives Debian's Chromium, headless, against pytest-django's live server.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.console_data import (
+    CONSOLE_PERMISSIONS,
+    PASSWORD,
+    ConsoleWorld,
+    console_world,
+    staff_user,
+)
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
+# itself would otherwise be refused as "called from an async context".
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT = Path("/tmp/order_page.png")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)",
+    ),
+]
+
+
+@pytest.fixture
+def world() -> ConsoleWorld:
+    # Created before Playwright starts: see the note on connections below.
+    world = console_world(reference="WEB-1001")
+    staff_user("alice", *CONSOLE_PERMISSIONS)
+    return world
+
+
+@pytest.fixture
+def browser_page(world: ConsoleWorld) -> Iterator:  # type: ignore[type-arg]
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(15_000)
+            yield page
+        finally:
+            browser.close()
+            # While Playwright's loop runs, Django keeps this thread's connections in a
+            # separate (async-context) slot; close them here or the test database cannot be
+            # dropped at the end of the session ("being accessed by other users").
+            connections.close_all()
+
+
+def test_staff_finds_an_order_changes_address_cancels_a_line_and_reroutes(
+    live_server, world, browser_page
+):
+    from playwright.sync_api import expect
+
+    page = browser_page
+
+    # Log in through the admin's login page.
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/orders/order/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.locator("#changelist")).to_be_visible()
+
+    # Find the order by its external reference and open it.
+    page.fill("#searchbar", "WEB-1001")
+    page.press("#searchbar", "Enter")
+    result = page.locator("#result_list").get_by_role("link", name="WEB-1001")
+    expect(result).to_have_count(1)
+    result.click()
+    expect(page.locator("h1")).to_have_text("Order web-de/WEB-1001")
+    expect(page.locator("#order-state")).to_have_text("Routed")
+    expect(page.locator("#fulfilments tbody tr")).to_have_count(1)
+    expect(page.locator("#fulfilments tbody tr").first).to_contain_text("wh-berlin")
+
+    # Change the shipping street.
+    page.click("#edit-details")
+    expect(page.locator("#id_street")).to_have_value("Street A 1")
+    page.fill("#id_street", "Street B 2")
+    page.click("input[type=submit][value='Save address and customer']")
+    expect(page.locator(".messagelist")).to_contain_text(
+        "Changed the shipping address and customer details."
+    )
+    expect(page.locator("#shipping-address .street").first).to_have_text("Street B 2")
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("Shipping address changed: street: Street A 1 → Street B 2")
+    expect(timeline).to_contain_text("user:alice")
+
+    # Cancel line 2 (the mug).
+    page.click("#cancel-line-2")
+    page.fill("#id_reason", "customer changed their mind")
+    page.click("input[type=submit][value='Cancel line']")
+    expect(page.locator(".messagelist")).to_contain_text("Cancelled 1 unit(s) of line 2 (MUG-1).")
+    line_2 = page.locator("#line-2")
+    expect(line_2.locator("td.cancelled")).to_have_text("1")
+    expect(line_2.locator("td.open")).to_have_text("0")
+    expect(line_2).to_contain_text("cancelled")
+    expect(timeline).to_contain_text(
+        "Line 2 (MUG-1): 1 unit(s) cancelled (customer changed their mind)"
+    )
+
+    # Reroute, excluding the current warehouse.
+    page.click("#edit-reroute")
+    page.get_by_label(re.compile(r"wh-berlin - Berlin warehouse")).check()
+    page.click("input[type=submit][value='Reroute']")
+    expect(page.locator(".messagelist")).to_contain_text("Rerouted the order, excluding wh-berlin.")
+    fulfilments = page.locator("#fulfilments tbody tr")
+    expect(fulfilments).to_have_count(2)
+    live = fulfilments.filter(has_text="wh-munich")
+    expect(live).to_contain_text("Created")
+    expect(live).to_contain_text("line 1 SHIRT-M × 2")
+    expect(fulfilments.filter(has_text="wh-berlin")).to_contain_text("Cancelled")
+    expect(page.locator("#excluded-locations")).to_have_text("wh-berlin")
+    expect(page.locator("#line-1")).to_contain_text("2 at wh-munich (created)")
+    expect(timeline).to_contain_text("Reroute requested by staff: excluding wh-berlin")
+    expect(timeline).to_contain_text("created at wh-munich: line 1 SHIRT-M × 2 by staff")
+    expect(page.locator("#routing details").first).to_contain_text("Routing by staff")
+    # (routing.explain capitalises the sentence, code included: "Wh-munich fulfils ...")
+    expect(page.locator("#routing details").first).to_contain_text(
+        re.compile("wh-munich fulfils all 2 units", re.IGNORECASE)
+    )
+    expect(page.locator("#routing details").first).to_contain_text(
+        "excluded: excluded for this order"
+    )
+
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    # What the browser showed is what the database holds.
+    world.order.refresh_from_db()
+    assert world.order.shipping_address["street"] == "Street B 2"
+    assert world.order.excluded_location_ids == [world.berlin.pk]
+    assert world.order.version == 4
