@@ -178,8 +178,15 @@ def _not_routable(reasons: Sequence[str]) -> str:
     return f"Not routable ({', '.join(reasons)}): " if reasons else ""
 
 
+_SENTENCE_STARTERS = {"no", "pickup", "every", "not"}
+
+
 def _sentence(text: str, exact: bool) -> str:
-    text = text[0].upper() + text[1:] + "."
+    # Capitalise our own words only: a sentence may start with a location code, and codes
+    # are case-sensitive identifiers ("wh-munich", not "Wh-munich").
+    if text.split(" ", 1)[0] in _SENTENCE_STARTERS:
+        text = text[0].upper() + text[1:]
+    text = text + "."
     return text if exact else text + HEURISTIC_NOTE
 
 
