@@ -30,7 +30,9 @@ class RoutingStrategy(models.Model):
     )
     destination_country = models.CharField(max_length=2, blank=True)
     delivery_type = models.CharField(max_length=20, choices=DeliveryType.choices, blank=True)
-    precedence = models.IntegerField(default=0, help_text="Breaks ties between equally specific strategies.")
+    precedence = models.IntegerField(
+        default=0, help_text="Breaks ties between equally specific strategies."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -38,6 +40,16 @@ class RoutingStrategy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Contexts are matched by exact, upper-case country codes: "de" would never match.
+        self.destination_country = (self.destination_country or "").strip().upper()
+        if self.destination_country and not (
+            len(self.destination_country) == 2 and self.destination_country.isalpha()
+        ):
+            raise ValidationError(
+                {"destination_country": "Give an ISO 3166-1 alpha-2 code (e.g. DE) or leave empty."}
+            )
 
     @property
     def specificity(self) -> int:

@@ -1,0 +1,239 @@
+"""Routing strategy admin: drafts are edited here; active and retired versions are frozen.
+
+A version that has been active routed real orders and their decision logs name it, so it is
+shown read-only and cannot be changed or deleted. Going live is an audited action
+("Activate selected draft") that needs the `routing.activate_strategyversion` permission.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from oms.api.context import user_actor
+from oms.errors import OMSError
+
+from . import services
+from .models import RoutingStrategy, StrategyVersion
+
+_RULE_FIELDS = [
+    "max_distance_km",
+    "rating_weights",
+    "tag_preferences",
+    "split_allowed",
+    "max_parts",
+    "min_part_value",
+    "allow_transfer_to_pickup",
+    "transfer_days",
+]
+_RECORD_FIELDS = ["created_at", "created_by", "activated_at", "activated_by"]
+
+
+def _rating_names() -> tuple[str, ...]:
+    from routing.planner import RATING_NAMES
+
+    return tuple(RATING_NAMES)
+
+
+def _rating_weights_help() -> str:
+    return (
+        'A JSON object of rating name -> weight, e.g. {"shipping_cost": 1.0, '
+        '"geodistance": 0.5}. Each rating is a penalty normalised to 0..1 over the candidates '
+        "of one order; the weighted penalties are added up and the lowest total wins. Valid "
+        f"rating names: {', '.join(_rating_names())}."
+    )
+
+
+class StrategyVersionInline(admin.TabularInline):
+    """The versions of a strategy, as a listing: edit a version on its own page."""
+
+    model = StrategyVersion
+    extra = 0
+    fields = ["number", "status", "notes", "created_at", "created_by", "activated_at"]
+    readonly_fields = fields
+    ordering = ["-number"]
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RoutingStrategy)
+class RoutingStrategyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "channel",
+        "destination_country",
+        "delivery_type",
+        "precedence",
+        "active_version",
+    ]
+    list_filter = ["channel", "delivery_type", "destination_country"]
+    search_fields = ["name", "description"]
+    inlines = [StrategyVersionInline]
+    actions = ["create_draft"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("channel").prefetch_related("versions")
+
+    @admin.display(description="active version")
+    def active_version(self, obj: RoutingStrategy) -> str:
+        active = [v for v in obj.versions.all() if v.status == StrategyVersion.Status.ACTIVE]
+        return f"v{active[0].number}" if active else "- (built-in default applies)"
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            # A new strategy starts with draft v1 so there is something to edit and activate.
+            draft = services.strategy_draft_create(strategy=obj, actor=user_actor(request.user))
+            self.log_addition(request, draft, "Created draft v1 with the new strategy")
+
+    def has_create_draft_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("routing.add_strategyversion")
+
+    @admin.action(
+        description="Create a new draft (copy of the active version)", permissions=["create_draft"]
+    )
+    def create_draft(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for strategy in queryset:
+            draft = services.strategy_draft_create(
+                strategy=strategy, actor=user_actor(request.user)
+            )
+            self.log_addition(request, draft, f"Created draft v{draft.number}")
+            self.message_user(request, f"Created {draft}.", messages.SUCCESS)
+
+
+@admin.register(StrategyVersion)
+class StrategyVersionAdmin(admin.ModelAdmin):
+    list_display = [
+        "strategy",
+        "number",
+        "status",
+        "weights",
+        "split_allowed",
+        "max_parts",
+        "created_at",
+        "activated_at",
+        "activated_by",
+    ]
+    list_filter = ["status", "strategy"]
+    search_fields = ["strategy__name", "notes"]
+    list_select_related = ["strategy"]
+    actions = ["activate", "create_draft_from"]
+    fieldsets = [
+        (None, {"fields": ["strategy", "number", "status", "notes"]}),
+        ("Fences", {"fields": ["max_distance_km"]}),
+        ("Ratings", {"fields": ["rating_weights", "tag_preferences", "rating_names"]}),
+        ("Splitting", {"fields": ["split_allowed", "max_parts", "min_part_value"]}),
+        ("Click & collect", {"fields": ["allow_transfer_to_pickup", "transfer_days"]}),
+        ("Record", {"fields": _RECORD_FIELDS}),
+    ]
+
+    # New versions come from the "create draft" actions (numbered and copied by the service).
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Frozen once activated: the change view becomes a read-only view, and a POST is 403.
+        if obj is not None and obj.status != StrategyVersion.Status.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.status != StrategyVersion.Status.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_activate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("routing.activate_strategyversion")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fixed = ["strategy", "number", "status", "rating_names", *_RECORD_FIELDS]
+        if obj is not None and obj.status != StrategyVersion.Status.DRAFT:
+            return [*fixed, "notes", *_RULE_FIELDS]
+        return fixed
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[no-untyped-def]
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "rating_weights" in form.base_fields:
+            form.base_fields["rating_weights"].help_text = _rating_weights_help()
+        if "tag_preferences" in form.base_fields:
+            form.base_fields["tag_preferences"].help_text = (
+                'A JSON object of location tag -> bonus, e.g. {"flagship": 2}; used by the '
+                '"tags" rating (a higher bonus is preferred).'
+            )
+        return form
+
+    @admin.display(description="valid rating names")
+    def rating_names(self, obj: StrategyVersion | None = None) -> str:
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li><code>{}</code></li>", ((n,) for n in _rating_names())),
+        )
+
+    @admin.display(description="rating weights")
+    def weights(self, obj: StrategyVersion) -> str:
+        return ", ".join(f"{k}={v}" for k, v in (obj.rating_weights or {}).items()) or "-"
+
+    @admin.action(description="Activate selected draft", permissions=["activate"])
+    def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        versions = list(queryset.select_related("strategy").order_by("strategy_id", "number"))
+        per_strategy = Counter(v.strategy_id for v in versions)
+        actor = user_actor(request.user)
+        for version in versions:
+            if per_strategy[version.strategy_id] > 1:
+                self.message_user(
+                    request,
+                    f"{version}: select one draft per strategy; only one version can be active.",
+                    messages.ERROR,
+                )
+                continue
+            previous = (
+                StrategyVersion.objects.filter(
+                    strategy_id=version.strategy_id, status=StrategyVersion.Status.ACTIVE
+                )
+                .values_list("number", flat=True)
+                .first()
+            )
+            try:
+                services.strategy_version_activate(version=version, actor=actor)
+            except OMSError as exc:
+                problems = exc.details.get("problems") if isinstance(exc.details, dict) else None
+                detail = f": {'; '.join(problems)}" if problems else ""
+                self.message_user(
+                    request,
+                    f"{version} was not activated ({exc.code}) - {exc.message}{detail}",
+                    messages.ERROR,
+                )
+                continue
+            retired = f"; retired v{previous}" if previous is not None else ""
+            self.log_change(request, version, f"Activated v{version.number}{retired}")
+            self.message_user(
+                request,
+                f"{version.strategy.name} v{version.number} is now active{retired}.",
+                messages.SUCCESS,
+            )
+
+    def has_create_draft_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("routing.add_strategyversion")
+
+    @admin.action(description="Create new draft from this version", permissions=["create_draft"])
+    def create_draft_from(self, request: HttpRequest, queryset: QuerySet) -> None:
+        actor = user_actor(request.user)
+        for source in queryset.select_related("strategy").order_by("strategy_id", "number"):
+            draft = services.strategy_draft_create(
+                strategy=source.strategy, actor=actor, copy_from=source
+            )
+            self.log_addition(
+                request, draft, f"Created draft v{draft.number} from v{source.number}"
+            )
+            self.message_user(request, f"Created {draft} from v{source.number}.", messages.SUCCESS)

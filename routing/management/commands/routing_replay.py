@@ -1,0 +1,235 @@
+"""manage.py routing_replay: what would a draft strategy have done to recent orders?"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from inventory.models import Location
+from oms.management.base import DocumentedCommand
+from oms.models import Channel
+from routing.models import StrategyVersion
+from routing.planner import Destination, PlanLine, RoutingRequest, StrategyConfig, validate_strategy
+from routing.replay import ReplayOrder, format_report, replay
+from routing.selectors import capacity_used_today, routing_snapshot
+
+STOCK_NOTE = (
+    "Stock: today's snapshot (on hand - reserved - safety stock now, and today's capacity use), "
+    "not the stock each order saw when it was placed. Every order is planned independently "
+    "against that same snapshot (one replayed order does not use up stock for the next), so a "
+    "difference between the columns comes from the strategy alone."
+)
+
+
+class Command(DocumentedCommand):
+    help = f"""Replay orders against a draft strategy version and compare with another version.
+
+Each order is planned twice - with --against and with --draft - and nothing is reserved.
+Prints a side-by-side table (orders, routable and unroutable rate, average fulfilments per
+routable order, split rate, total distance km, total cost) plus how many orders got a
+different plan, and the per-order difference for up to 20 of them.
+
+{STOCK_NOTE}
+
+Orders come from the database (the --orders most recent, optionally of one --channel) or
+from a JSON file (--file): a list of objects like
+
+    [{{"reference": "web-1001",
+      "lines": [{{"sku": "TSHIRT-RED-M", "quantity": 2, "unit_price": "19.90"}}],
+      "destination": {{"country": "DE", "latitude": 52.52, "longitude": 13.405}},
+      "delivery_type": "ship",
+      "pickup_location": null,
+      "channel": "web-de"}}]
+
+delivery_type is ship (default) or click_collect (then pickup_location, a location code, is
+required); reference (default: position in the file), unit_price, latitude, longitude and
+channel are optional. A file order without channel is routed over every location (or those
+of --channel); with --channel, file orders of other channels are left out.
+"""
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--draft", type=int, required=True, metavar="VERSION_ID", help="Version to try."
+        )
+        parser.add_argument(
+            "--against",
+            type=int,
+            metavar="VERSION_ID",
+            help="Version to compare with. Default: the active version of the draft's "
+            "strategy, or the built-in default strategy if it has none.",
+        )
+        parser.add_argument(
+            "--orders", type=int, default=200, metavar="N", help="Most recent N orders (200)."
+        )
+        parser.add_argument("--file", help="Replay the orders in this JSON file instead.")
+        parser.add_argument("--channel", metavar="CODE", help="Only this channel's orders.")
+        parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["orders"] < 1:
+            raise CommandError("--orders must be at least 1.")
+        draft = _version(options["draft"])
+        baseline, baseline_label = _baseline(draft, options["against"])
+        draft_config = draft.to_config()
+        for label, config in ((baseline_label, baseline), (_label(draft), draft_config)):
+            problems = validate_strategy(config)
+            if problems:
+                raise CommandError(f"{label} is invalid: {'; '.join(problems)}")
+        channel = None
+        if options["channel"]:
+            channel = Channel.objects.filter(code=options["channel"]).first()
+            if channel is None:
+                raise CommandError(f"Unknown channel {options['channel']!r}.")
+        if options["file"]:
+            orders = _file_orders(Path(options["file"]), channel)
+        else:
+            orders = _db_orders(options["orders"], channel)
+        skus = {line.sku for order in orders for line in order.request.lines}
+        pickups = {o.request.pickup_location_id for o in orders} - {None}
+        snapshot = routing_snapshot(
+            skus=sorted(skus),
+            channel=channel,
+            capacity_used=capacity_used_today,
+            extra_location_ids=sorted(pickups),  # type: ignore[arg-type]
+        )
+        report = replay(
+            orders=orders,
+            candidates=snapshot.candidates,
+            baseline=baseline,
+            draft=draft_config,
+            baseline_label=baseline_label,
+            draft_label=_label(draft),
+        )
+        if options["json"]:
+            self.stdout.write(json.dumps({"stock": STOCK_NOTE, **report.as_dict()}, indent=2))
+            return
+        self.stdout.write(f"Replayed {report.baseline.orders} order(s).")
+        self.stdout.write(textwrap.fill(STOCK_NOTE, width=100) + "\n")
+        self.stdout.write(format_report(report))
+
+
+def _label(version: StrategyVersion) -> str:
+    return f"{version.strategy.name} v{version.number} ({version.status})"
+
+
+def _version(version_id: int) -> StrategyVersion:
+    version = StrategyVersion.objects.select_related("strategy").filter(pk=version_id).first()
+    if version is None:
+        raise CommandError(f"Strategy version {version_id} does not exist.")
+    return version
+
+
+def _baseline(draft: StrategyVersion, against: int | None) -> tuple[StrategyConfig, str]:
+    if against is not None:
+        version = _version(against)
+        return version.to_config(), _label(version)
+    active = (
+        StrategyVersion.objects.select_related("strategy")
+        .filter(strategy_id=draft.strategy_id, status=StrategyVersion.Status.ACTIVE)
+        .first()
+    )
+    if active is not None:
+        return active.to_config(), _label(active)
+    return StrategyConfig(), "built-in default"
+
+
+def _file_orders(path: Path, channel: Channel | None) -> list[ReplayOrder]:
+    from rest_framework import serializers
+
+    from routing.api.serializers import SimulateInputSerializer
+
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CommandError(f"Cannot read {path}: {exc}")
+    if not isinstance(rows, list):
+        raise CommandError(f"{path}: expected a JSON list of orders.")
+
+    class FileOrder(SimulateInputSerializer):
+        reference = serializers.CharField(max_length=100, required=False)
+        channel = serializers.CharField(max_length=50, required=False, allow_null=True)
+        pickup_location = serializers.CharField(max_length=50, required=False, allow_null=True)
+
+    parsed = []
+    errors = []
+    for position, row in enumerate(rows, start=1):
+        data = FileOrder(data=row)
+        if data.is_valid():
+            parsed.append((position, data.validated_data))
+        else:
+            errors.append(f"order {position}: {json.dumps(data.errors)}")
+    if errors:
+        raise CommandError("Invalid orders in the file:\n" + "\n".join(errors[:20]))
+    channel_codes = {v["channel"] for _, v in parsed if v.get("channel")}
+    channel_ids = dict(Channel.objects.filter(code__in=channel_codes).values_list("code", "pk"))
+    location_codes = {v["pickup_location"] for _, v in parsed if v.get("pickup_location")}
+    location_ids = dict(Location.objects.filter(code__in=location_codes).values_list("code", "pk"))
+    unknown = sorted(channel_codes - channel_ids.keys()) + sorted(
+        location_codes - location_ids.keys()
+    )
+    if unknown:
+        raise CommandError(f"Unknown channel or location codes: {', '.join(unknown)}")
+    orders = []
+    for position, v in parsed:
+        channel_id = channel_ids.get(v.get("channel") or "")
+        if channel is not None:
+            if channel_id not in (None, channel.pk):
+                continue
+            channel_id = channel.pk
+        dest = v["destination"]
+        orders.append(
+            ReplayOrder(
+                reference=v.get("reference") or f"#{position}",
+                request=RoutingRequest(
+                    lines=tuple(
+                        PlanLine(str(i), line["sku"], line["quantity"], line["unit_price"])
+                        for i, line in enumerate(v["lines"], start=1)
+                    ),
+                    destination=Destination(dest["country"], dest["latitude"], dest["longitude"]),
+                    delivery_type=v["delivery_type"],
+                    pickup_location_id=location_ids.get(v.get("pickup_location") or ""),
+                    channel_id=channel_id,
+                ),
+            )
+        )
+    return orders
+
+
+def _db_orders(limit: int, channel: Channel | None) -> list[ReplayOrder]:
+    """The most recent orders as they were placed (open quantities, no reroute exclusions)."""
+    try:
+        from orders.models import Order
+    except ImportError:
+        raise CommandError("The orders app provides no orders yet; replay a --file instead.")
+    qs = Order.objects.select_related("channel").prefetch_related("lines")
+    if channel is not None:
+        qs = qs.filter(channel=channel)
+    orders = []
+    for order in qs.order_by("-placed_at", "-pk")[:limit]:
+        lines = []
+        for line in order.lines.all():
+            quantity = line.quantity - getattr(line, "cancelled_quantity", 0)
+            if quantity > 0:
+                lines.append(PlanLine(str(line.pk), line.sku, quantity, Decimal(line.unit_price)))
+        if not lines:
+            continue
+        orders.append(
+            ReplayOrder(
+                reference=f"{order.channel.code}/{order.external_reference}",
+                request=RoutingRequest(
+                    lines=tuple(lines),
+                    destination=Destination(
+                        order.shipping_country, order.shipping_latitude, order.shipping_longitude
+                    ),
+                    delivery_type=order.delivery_type,
+                    pickup_location_id=order.pickup_location_id,
+                    channel_id=order.channel_id,
+                ),
+            )
+        )
+    return orders
