@@ -33,6 +33,10 @@ from .models import InboundStock, Location, Product, Reservation, StockLevel, St
 
 Kind = StockMovement.Kind
 
+# Quantities are PostgreSQL integers (max 2,147,483,647): refuse anything near that as input
+# instead of failing with a DataError (a 500) on write. No real stock level comes close.
+MAX_QUANTITY = 1_000_000_000
+
 
 @dataclass(frozen=True)
 class ReservationRequest:
@@ -85,9 +89,13 @@ def stock_reserve(
     Conditional updates in stock-level pk order: the database decides, under its row lock,
     whether `on_hand - reserved - safety_stock >= quantity`; nothing is read first.
     Call it as late as possible in the caller's transaction: it holds hot row locks.
-    When some level is short, the updates that succeeded are undone before raising (we hold
-    their locks, so the undo is exact) instead of using a savepoint: the caller's transaction
-    stays usable, so it can re-plan and try again, and the happy path costs no extra queries.
+    When some level is short nothing stays reserved and the caller's transaction stays
+    usable, so it can re-plan and try again. Inside a caller's transaction a reservation
+    touching several levels runs in a savepoint: rolling it back also drops the row locks of
+    the levels already updated. Undoing them by hand would keep those locks until commit, and
+    the caller's re-plan would then lock other levels out of pk order and deadlock with
+    concurrent orders. A single level needs no savepoint (a failed conditional update locks
+    nothing), so the common one-level case costs no extra queries.
     `known_level_ids` ((location_id, product_id) -> stock level id) saves a lookup when the
     caller already read them (the routing snapshot does).
     """
@@ -96,8 +104,8 @@ def stock_reserve(
     for req in requests:
         if req.quantity <= 0:
             raise ValueError("Reservation quantities must be positive.")
-    conn = transaction.get_connection()
-    with contextlib.nullcontext() if conn.in_atomic_block else transaction.atomic():
+    in_callers_transaction = transaction.get_connection().in_atomic_block
+    with contextlib.nullcontext() if in_callers_transaction else transaction.atomic():
         pairs = {(r.location_id, r.product_id) for r in requests}
         if known_level_ids is not None and pairs <= known_level_ids.keys():
             ids = {pair: known_level_ids[pair] for pair in pairs}
@@ -120,33 +128,30 @@ def stock_reserve(
                 continue
             per_level[level_id] += req.quantity
         failed_levels: list[int] = []
-        done_levels: list[int] = []
-        for level_id in sorted(per_level):
-            quantity = per_level[level_id]
-            updated = StockLevel.objects.filter(
-                pk=level_id, on_hand__gte=F("reserved") + F("safety_stock") + quantity
-            ).update(reserved=F("reserved") + quantity)
-            if updated:
-                done_levels.append(level_id)
-            else:
-                failed_levels.append(level_id)
-        if failed_levels or short:
-            for level_id in done_levels:
-                StockLevel.objects.filter(pk=level_id).update(
-                    reserved=F("reserved") - per_level[level_id]
-                )
-            levels = {lvl.pk: lvl for lvl in StockLevel.objects.filter(pk__in=failed_levels)}
-            for level_id in failed_levels:
-                lvl = levels[level_id]
-                short.append(
-                    {
-                        "location_id": lvl.location_id,
-                        "product_id": lvl.product_id,
-                        "requested": per_level[level_id],
-                        "available": lvl.available,
-                    }
-                )
-            raise InsufficientStock(lines=short)
+        savepoint = in_callers_transaction and len(per_level) + len(short) > 1
+        with transaction.atomic() if savepoint else contextlib.nullcontext():
+            for level_id in sorted(per_level):
+                quantity = per_level[level_id]
+                updated = StockLevel.objects.filter(
+                    pk=level_id, on_hand__gte=F("reserved") + F("safety_stock") + quantity
+                ).update(reserved=F("reserved") + quantity)
+                if not updated:
+                    failed_levels.append(level_id)
+            if failed_levels or short:
+                levels = {lvl.pk: lvl for lvl in StockLevel.objects.filter(pk__in=failed_levels)}
+                for level_id in failed_levels:
+                    lvl = levels[level_id]
+                    short.append(
+                        {
+                            "location_id": lvl.location_id,
+                            "product_id": lvl.product_id,
+                            "requested": per_level[level_id],
+                            "available": lvl.available,
+                        }
+                    )
+                # Raising rolls back the savepoint (or this function's own transaction):
+                # the levels already updated are restored and their row locks dropped.
+                raise InsufficientStock(lines=short)
         reservations = Reservation.objects.bulk_create(
             [
                 Reservation(
@@ -338,6 +343,9 @@ def stock_set_safety(
                 reason=reason or "safety stock set",
                 actor=actor,
             )
+            if delta < 0:
+                # Less held back means more to promise, as when a feed lowers it.
+                transaction.on_commit(_notify_stock_arrived)
         return level
 
 
@@ -458,6 +466,11 @@ def stock_feed_apply(
                     _row_error(row, "negative_stock", f"On hand would become {new_on_hand}.")
                 )
                 continue
+            if new_on_hand > MAX_QUANTITY or (update.safety_stock or 0) > MAX_QUANTITY:
+                errors.append(
+                    _row_error(row, "quantity_out_of_range", f"At most {MAX_QUANTITY} units.")
+                )
+                continue
             if new_on_hand < level.reserved:
                 errors.append(
                     _row_error(
@@ -541,8 +554,10 @@ def inbound_receive(*, inbound_id: int, quantity: int, actor: str) -> InboundSto
     if quantity <= 0:
         raise ValueError("Received quantity must be positive.")
     with transaction.atomic():
+        # of=("self",): without it FOR UPDATE also locks the joined location and product
+        # rows, so receipts of one SKU anywhere would queue behind each other.
         inbound = (
-            InboundStock.objects.select_for_update()
+            InboundStock.objects.select_for_update(of=("self",))
             .select_related("location", "product")
             .get(pk=inbound_id)
         )

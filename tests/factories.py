@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 
-from inventory.models import Location, Product, StockLevel, StockMovement
+from inventory.models import InboundStock, Location, Product, StockLevel, StockMovement
 from oms.models import Channel
 
 
@@ -19,6 +21,7 @@ class ChannelFactory(factory.django.DjangoModelFactory):
 class LocationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Location
+        skip_postgeneration_save = True  # the channels hook saves through the M2M manager
 
     code = factory.Sequence(lambda n: f"loc-{n}")
     name = factory.Sequence(lambda n: f"Location {n}")
@@ -43,6 +46,22 @@ class ProductFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Product {n}")
 
 
+class InboundStockFactory(factory.django.DjangoModelFactory):
+    """An open purchase order line, expected in a week, nothing received yet."""
+
+    class Meta:
+        model = InboundStock
+
+    location = factory.SubFactory(LocationFactory)
+    product = factory.SubFactory(ProductFactory)
+    kind = InboundStock.Kind.PURCHASE_ORDER
+    reference = factory.Sequence(lambda n: f"PO-{n:05d}")
+    expected_date = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=7))
+    quantity_expected = 10
+    quantity_received = 0
+    status = InboundStock.Status.OPEN
+
+
 def stock(location: Location, product: Product, on_hand: int, safety_stock: int = 0) -> StockLevel:
     """A stock level created through the ledger, so the ledger equation holds from the start."""
     from inventory.services import stock_adjust, stock_set_safety
@@ -64,8 +83,101 @@ def stock(location: Location, product: Product, on_hand: int, safety_stock: int 
 
 __all__ = [
     "ChannelFactory",
+    "InboundStockFactory",
     "LocationFactory",
     "ProductFactory",
     "StockMovement",
     "stock",
+]
+
+
+# --- Orders: inputs, placing, API keys (shared by the order integration and API tests) ---
+
+BERLIN = {
+    "street": "Alexanderplatz 1",
+    "city": "Berlin",
+    "country": "DE",
+    "latitude": 52.52,
+    "longitude": 13.405,
+}
+MUNICH = {
+    "street": "Marienplatz 1",
+    "city": "München",
+    "country": "DE",
+    "latitude": 48.137,
+    "longitude": 11.575,
+}
+PARIS = {
+    "street": "Rue de Rivoli 1",
+    "city": "Paris",
+    "country": "FR",
+    "latitude": 48.857,
+    "longitude": 2.352,
+}
+
+_order_refs = iter(range(1, 10**9))
+
+
+def order_input(*lines, ref: str | None = None, address: dict | None = None, **kwargs):  # type: ignore[no-untyped-def]
+    """An OrderInput; `lines` are (sku, quantity) or (sku, quantity, unit price) tuples."""
+    from decimal import Decimal
+
+    from orders.services import LineInput, OrderInput
+
+    return OrderInput(
+        external_reference=ref or f"ORD-{next(_order_refs):06d}",
+        currency=kwargs.pop("currency", "EUR"),
+        lines=tuple(
+            LineInput(
+                sku=ln[0],
+                quantity=ln[1],
+                unit_price=Decimal(str(ln[2] if len(ln) > 2 else "10.00")),
+            )
+            for ln in lines
+        ),
+        shipping_address=dict(BERLIN if address is None else address),
+        **kwargs,
+    )
+
+
+def place_order(channel: Channel, *lines, actor: str = "test", **kwargs):  # type: ignore[no-untyped-def]
+    """Place an order through orders.services.order_create (see order_input for `lines`)."""
+    from orders.services import order_create
+
+    return order_create(channel=channel, data=order_input(*lines, **kwargs), actor=actor)
+
+
+def level_of(location: Location, product: Product) -> StockLevel:
+    """The stock level, fresh from the database."""
+    return StockLevel.objects.get(location=location, product=product)
+
+
+def raw_api_key(channel: Channel, scopes: list[str], location: Location | None = None) -> str:
+    """A new API key for `channel` (optionally a location system's key); returns the secret."""
+    from oms.services import api_key_create
+
+    key, raw = api_key_create(channel=channel, name=f"key-{next(_order_refs)}", scopes=scopes)
+    if location is not None:
+        key.location = location
+        key.save(update_fields=["location"])
+    return raw
+
+
+def api_client_for(raw_key: str):  # type: ignore[no-untyped-def]
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    return client
+
+
+__all__ += [
+    "BERLIN",
+    "MUNICH",
+    "PARIS",
+    "api_client_for",
+    "level_of",
+    "order_input",
+    "place_order",
+    "raw_api_key",
 ]

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from inventory.models import InboundStock, Location, Product
+from inventory.services import MAX_QUANTITY
 
 MAX_FEED_ROWS = 10_000
 MAX_AVAILABILITY_SKUS = 500
@@ -77,13 +78,21 @@ class StockUpdateRowSerializer(serializers.Serializer):
     location = serializers.CharField(max_length=50)
     sku = serializers.CharField(max_length=64)
     on_hand = serializers.IntegerField(
-        required=False, min_value=0, help_text="Absolute count; needs counted_at."
+        required=False,
+        min_value=0,
+        max_value=MAX_QUANTITY,
+        help_text="Absolute count; needs counted_at.",
     )
     counted_at = serializers.DateTimeField(
         required=False, help_text="When the count was taken; older counts never win."
     )
-    delta = serializers.IntegerField(required=False, help_text="Relative change (+/-).")
-    safety_stock = serializers.IntegerField(required=False, min_value=0)
+    delta = serializers.IntegerField(
+        required=False,
+        min_value=-MAX_QUANTITY,
+        max_value=MAX_QUANTITY,
+        help_text="Relative change (+/-).",
+    )
+    safety_stock = serializers.IntegerField(required=False, min_value=0, max_value=MAX_QUANTITY)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
     def validate(self, attrs: dict) -> dict:
