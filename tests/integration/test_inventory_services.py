@@ -961,3 +961,34 @@ def test_ledger_check_detects_a_level_changed_behind_its_back(level):
         (level.pk, "on_hand", 11, 10)
     ]
     StockLevel.objects.filter(pk=level.pk).update(on_hand=10)
+
+
+def test_count_dated_in_the_future_is_refused_and_changes_nothing():
+    location = LocationFactory(code="wh-1")
+    level = stock(location, ProductFactory(sku="A"), on_hand=5)
+    future = timezone.now() + dt.timedelta(days=2)
+
+    with pytest.raises(StockFeedRejected) as exc:
+        stock_feed_apply(
+            updates=[StockUpdate(location_code="wh-1", sku="A", on_hand=9, counted_at=future)],
+            actor="test",
+        )
+
+    assert [e["code"] for e in exc.value.details["errors"]] == ["counted_at_in_future"]
+    level.refresh_from_db()
+    assert (level.on_hand, level.last_counted_at) == (5, None)
+
+
+def test_large_feed_writes_every_level():
+    location = LocationFactory(code="wh-1")
+    products = [ProductFactory(sku=f"BULK-{i}") for i in range(300)]
+    stock_feed_apply(
+        updates=[
+            StockUpdate(location_code="wh-1", sku=p.sku, on_hand=i, counted_at=T0)
+            for i, p in enumerate(products)
+        ],
+        actor="test",
+    )
+    levels = dict(StockLevel.objects.values_list("product__sku", "on_hand"))
+    assert levels == {p.sku: i for i, p in enumerate(products)}
+    assert StockLevel.objects.filter(last_counted_at=T0).count() == 300
