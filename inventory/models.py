@@ -120,7 +120,9 @@ class StockLevel(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["location", "product"], name="stock_level_unique"),
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_non_negative"),
-            models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_non_negative"),
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0), name="stock_reserved_non_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(safety_stock__gte=0), name="stock_safety_non_negative"
             ),
@@ -237,9 +239,7 @@ class StockMovement(models.Model):
         RETURN = "return", "Return restock"
         SAFETY = "safety", "Safety stock change"
 
-    stock_level = models.ForeignKey(
-        StockLevel, on_delete=models.PROTECT, related_name="movements"
-    )
+    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     on_hand_delta = models.IntegerField(default=0)
     reserved_delta = models.IntegerField(default=0)

@@ -107,7 +107,9 @@ def availability_for_channel(
         for row in inbound:
             if row["quantity"] > 0:
                 results[products[row["product_id"]]].inbound.append(
-                    InboundAvailability(row["location__code"], row["expected_date"], row["quantity"])
+                    InboundAvailability(
+                        row["location__code"], row["expected_date"], row["quantity"]
+                    )
                 )
     return list(results.values())
 

@@ -28,8 +28,8 @@ from .errors import (
     StockFeedRejected,
     WouldBreakReservations,
 )
-from .signals import stock_arrived
 from .models import InboundStock, Location, Product, Reservation, StockLevel, StockMovement
+from .signals import stock_arrived
 
 Kind = StockMovement.Kind
 

@@ -32,7 +32,9 @@ class LocationFilter(django_filters.FilterSet):
         fields = ["kind", "country", "city", "click_collect"]
 
 
-@extend_schema(tags=["inventory"], responses={200: s.LocationOutputSerializer, **error_responses(400)})
+@extend_schema(
+    tags=["inventory"], responses={200: s.LocationOutputSerializer, **error_responses(400)}
+)
 class LocationListView(generics.ListAPIView):
     """Active locations that serve your channel."""
 
@@ -54,7 +56,9 @@ class ProductFilter(django_filters.FilterSet):
         fields = ["sku", "search", "active"]
 
 
-@extend_schema(tags=["inventory"], responses={200: s.ProductOutputSerializer, **error_responses(400)})
+@extend_schema(
+    tags=["inventory"], responses={200: s.ProductOutputSerializer, **error_responses(400)}
+)
 class ProductListView(generics.ListAPIView):
     """The SKU catalogue."""
 
@@ -68,7 +72,9 @@ class AvailabilityView(APIView):
         tags=["inventory"],
         summary="Available to promise per SKU for your channel",
         parameters=[
-            OpenApiParameter("skus", OpenApiTypes.STR, required=True, description="Comma-separated SKUs."),
+            OpenApiParameter(
+                "skus", OpenApiTypes.STR, required=True, description="Comma-separated SKUs."
+            ),
             OpenApiParameter("include_inbound", OpenApiTypes.BOOL, required=False),
         ],
         responses={200: s.SkuAvailabilityOutputSerializer(many=True), **error_responses(400)},
@@ -149,7 +155,10 @@ class InboundListCreateView(generics.ListAPIView):
             return InboundStock.objects.none()
         return _channel_inbound(self.request).order_by("expected_date", "id")
 
-    @extend_schema(tags=["inventory"], responses={200: s.InboundOutputSerializer(many=True), **error_responses(400)})
+    @extend_schema(
+        tags=["inventory"],
+        responses={200: s.InboundOutputSerializer(many=True), **error_responses(400)},
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
         return super().get(request, *args, **kwargs)
 
@@ -167,9 +176,11 @@ class InboundListCreateView(generics.ListAPIView):
         data = s.InboundCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        location = selectors.channel_locations(channel=request_channel(request)).filter(
-            code=v["location"]
-        ).first()
+        location = (
+            selectors.channel_locations(channel=request_channel(request))
+            .filter(code=v["location"])
+            .first()
+        )
         if location is None:
             raise UnknownLocation(details={"location": v["location"]})
         product = Product.objects.filter(sku=v["sku"]).first()
