@@ -48,6 +48,10 @@ def idempotent(
         raise IdempotencyKeyMissing(
             "The Idempotency-Key is longer than 255 characters.", code="idempotency_key_invalid"
         )
+    if not key.isprintable():  # a NUL byte cannot even be stored (a 500, not a 400)
+        raise IdempotencyKeyMissing(
+            "The Idempotency-Key must be printable text.", code="idempotency_key_invalid"
+        )
     fingerprint = _fingerprint(request.data)
     try:
         with transaction.atomic():

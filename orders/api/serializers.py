@@ -16,6 +16,8 @@ from orders.models import (
 )
 
 MAX_LINES = 100
+# Order amounts are NUMERIC(12, 2): anything larger cannot be stored (a 500, not a 400).
+MAX_ORDER_TOTAL = Decimal("9999999999.99")
 
 
 class AddressSerializer(serializers.Serializer):
@@ -81,11 +83,15 @@ class OrderCreateInputSerializer(serializers.Serializer):
                 )
         elif not attrs.get("shipping_address"):
             raise serializers.ValidationError({"shipping_address": "Required for shipping."})
-        if "total" in attrs:
-            expected = (
-                sum((ln["unit_price"] * ln["quantity"] for ln in attrs["lines"]), Decimal("0"))
-                + attrs["shipping_total"]
+        expected = (
+            sum((ln["unit_price"] * ln["quantity"] for ln in attrs["lines"]), Decimal("0"))
+            + attrs["shipping_total"]
+        )
+        if expected > MAX_ORDER_TOTAL:
+            raise serializers.ValidationError(
+                {"total": f"Lines plus shipping add up to {expected}, above {MAX_ORDER_TOTAL}."}
             )
+        if "total" in attrs:
             if expected != attrs["total"]:
                 raise serializers.ValidationError(
                     {"total": f"Lines plus shipping add up to {expected}, not {attrs['total']}."}

@@ -368,6 +368,19 @@ class HoldCreateView(APIView):
         return idempotent(request=request, channel=channel, scope="hold_create", handler=create)
 
 
+# Tokens are secrets.token_urlsafe(16); anything else cannot be one (and a NUL byte from the
+# URL would make the lookup itself fail with a 500).
+_HOLD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def _hold_token(token: str) -> str:
+    from orders.errors import HoldNotFound
+
+    if not _HOLD_TOKEN.match(token):
+        raise HoldNotFound()
+    return token
+
+
 class HoldDetailView(APIView):
     required_scope = ApiKey.Scope.ORDERS
 
@@ -379,7 +392,9 @@ class HoldDetailView(APIView):
     def get(self, request: Request, token: str) -> Response:
         from orders.errors import HoldNotFound
 
-        hold = CheckoutHold.objects.filter(channel=request_channel(request), token=token).first()
+        hold = CheckoutHold.objects.filter(
+            channel=request_channel(request), token=_hold_token(token)
+        ).first()
         if hold is None:
             raise HoldNotFound()
         return Response(s.HoldOutputSerializer(hold).data)
@@ -391,7 +406,7 @@ class HoldDetailView(APIView):
     )
     def delete(self, request: Request, token: str) -> Response:
         hold = services.hold_release(
-            channel=request_channel(request), token=token, actor=request_actor(request)
+            channel=request_channel(request), token=_hold_token(token), actor=request_actor(request)
         )
         return Response(s.HoldOutputSerializer(hold).data)
 

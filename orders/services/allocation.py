@@ -68,10 +68,12 @@ class RoutingOutcome:
     strategy: ChosenStrategy
     fulfilments: list[Fulfilment]
     snapshot: Snapshot
+    # Every attempt lost the race for the stock: nothing was reserved, whatever the plan says.
+    reservation_failed: bool = False
 
     @property
     def complete(self) -> bool:
-        return self.plan.routable
+        return self.plan.routable and not self.reservation_failed
 
 
 def _routing_request(
@@ -156,6 +158,7 @@ def allocate(
             last.fulfilments = _reserve_plan(order, lines, plan, snapshot, actor)
         except InsufficientStock:
             # stock_reserve undid its own updates; nothing else was written yet.
+            last.reservation_failed = True
             continue
         break
     assert last is not None
@@ -163,7 +166,7 @@ def allocate(
         order=order,
         trigger=trigger,
         strategy_version=last.strategy.version,
-        routable=last.plan.routable,
+        routable=last.complete,
         log=last.plan.decision_log,
     )
     if last.fulfilments:
@@ -254,14 +257,25 @@ def _reserve_plan(
 
 def release_fulfilment(fulfilment: Fulfilment, *, actor: str, reason: str) -> None:
     """Give back every unit a fulfilment still holds (its lines stay, for the history)."""
-    reservation_ids = [fl.reservation_id for fl in fulfilment.lines.all() if fl.reservation_id]
-    if reservation_ids:
-        stock_release(
-            reservation_ids=reservation_ids,
-            actor=actor,
-            reason=reason,
-            reference=f"order:{fulfilment.order_id}/fulfilment:{fulfilment.pk}",
-        )
+    release_fulfilments([fulfilment], actor=actor, reason=reason)
+
+
+def release_fulfilments(fulfilments: list[Fulfilment], *, actor: str, reason: str) -> None:
+    """Give back every unit these fulfilments (of one order) still hold, in one release.
+
+    One call locks all their stock levels in pk order. Releasing fulfilment by fulfilment
+    would lock them in fulfilment order, and an order split over several locations could
+    then deadlock with a concurrent order reserving the same levels.
+    """
+    reservation_ids = [
+        fl.reservation_id for f in fulfilments for fl in f.lines.all() if fl.reservation_id
+    ]
+    if not reservation_ids:
+        return
+    reference = f"order:{fulfilments[0].order_id}"
+    if len(fulfilments) == 1:
+        reference += f"/fulfilment:{fulfilments[0].pk}"
+    stock_release(reservation_ids=reservation_ids, actor=actor, reason=reason, reference=reference)
 
 
 def sync_order_state(

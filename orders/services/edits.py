@@ -29,7 +29,7 @@ from ..errors import (
     OrderLineNotFound,
 )
 from ..events import EventRecorder, EventType
-from ..locks import order_lock
+from ..locks import order_lock, stock_levels_lock_for_reroute
 from ..models import (
     ACTIVE_FULFILMENT_STATES,
     HANDED_OVER_STATES,
@@ -40,7 +40,7 @@ from ..models import (
     OrderLine,
     OrderState,
 )
-from .allocation import allocate, release_fulfilment, sync_order_state, unallocated_quantities
+from .allocation import allocate, release_fulfilments, sync_order_state, unallocated_quantities
 from .fulfilments import _transition, load_order
 
 CUSTOMER_FIELDS = ("customer_email", "customer_name", "customer_phone")
@@ -87,18 +87,29 @@ def _reroute_all(
     """Cancel `dissolve`, release its stock, route every uncovered unit again; all or nothing.
 
     Runs inside the edit's transaction: if the new plan cannot hold every unit, NotRoutable
-    rolls the whole edit back and the old reservations stay exactly as they were.
+    rolls the whole edit back and the old reservations stay exactly as they were. A waiting
+    order could not hold every unit before the edit either: it takes what it can get and
+    keeps waiting for the rest (refusing would make its address or delivery option
+    uneditable until stock arrives).
     """
+    waiting = order.state == OrderState.WAITING
+    if dissolve:
+        stock_levels_lock_for_reroute(
+            order=order,
+            product_ids=[line.product_id for line in lines.values()],
+            releasing=dissolve,
+            extra_location_ids=[forced_location_id],
+        )
     for fulfilment in dissolve:
         _transition(fulfilment, "cancel")
         fulfilment.save()
-        release_fulfilment(fulfilment, actor=actor, reason=trigger)
         events.add(
             EventType.FULFILMENT_CANCELLED,
             fulfilment_id=fulfilment.pk,
             location=fulfilment.location.code,
             reason=trigger,
         )
+    release_fulfilments(dissolve, actor=actor, reason=trigger)
     unallocated = unallocated_quantities(order, list(lines.values()), fulfilments)
     if not unallocated:
         return
@@ -109,10 +120,10 @@ def _reroute_all(
         events=events,
         actor=actor,
         trigger=trigger,
-        require_complete=True,
+        require_complete=not waiting,
         forced_location_id=forced_location_id,
     )
-    if not outcome.complete:
+    if not outcome.complete and not waiting:
         short = [
             {"line": lines[int(k)].line_number, "sku": lines[int(k)].sku, "missing": v}
             for k, v in (
@@ -433,10 +444,11 @@ def order_cancel(
         if _handed_over(fulfilments):
             raise AlreadyHandedOver("Part of the order has shipped; cancel lines instead.")
         events = EventRecorder(order, actor)
-        for fulfilment in _reroutable(fulfilments):
+        cancelled = _reroutable(fulfilments)
+        for fulfilment in cancelled:
             _transition(fulfilment, "cancel")
             fulfilment.save()
-            release_fulfilment(fulfilment, actor=actor, reason="order cancelled")
+        release_fulfilments(cancelled, actor=actor, reason="order cancelled")
         OrderLine.objects.filter(order=order).update(cancelled_quantity=F("quantity"))
         order.cancel()
         order.cancel_reason = reason

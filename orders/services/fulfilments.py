@@ -16,7 +16,7 @@ from inventory.services import stock_adjust, stock_consume, stock_reservation_re
 
 from ..errors import FulfilmentNotFound, InvalidQuantity, TransitionNotAllowed
 from ..events import EventRecorder, EventType
-from ..locks import order_lock
+from ..locks import order_lock, stock_levels_lock_for_reroute
 from ..models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderLine
 from .allocation import allocate, release_fulfilment, sync_order_state, unallocated_quantities
 
@@ -153,6 +153,11 @@ def fulfilment_reject(*, fulfilment_id: int, reason: str, actor: str) -> Fulfilm
             reason=reason,
         )
         _exclude(order, fulfilment.location_id)
+        stock_levels_lock_for_reroute(
+            order=order,
+            product_ids=[line.product_id for line in lines.values()],
+            releasing=[fulfilment],
+        )
         _reroute_remainder(
             order, lines, fulfilments, events, actor, trigger="rejection", released=[fulfilment]
         )
@@ -189,6 +194,11 @@ def fulfilment_short_pick(
             fl = by_line.get(line_id)
             if fl is None or qty <= 0 or qty > fl.quantity:
                 raise InvalidQuantity(details={"order_line_id": line_id, "missing": qty})
+        stock_levels_lock_for_reroute(
+            order=order,
+            product_ids=[line.product_id for line in lines.values()],
+            releasing=[fulfilment],
+        )
         reference = f"order:{order.pk}/fulfilment:{fulfilment.pk}"
         for line_id, qty in missing.items():
             fl = by_line[line_id]
@@ -226,7 +236,10 @@ def fulfilment_short_pick(
         if not remaining:
             _transition(fulfilment, "cancel")
             fulfilment.save()
-        _exclude(order, fulfilment.location_id)
+        # The pickup store stays the pickup point: excluding it would leave a click & collect
+        # order unroutable for good (no transfer in, no restock of the store would help).
+        if fulfilment.location_id != order.pickup_location_id:
+            _exclude(order, fulfilment.location_id)
         lines, fulfilments = load_order(order)
         _reroute_remainder(
             order, lines, fulfilments, events, actor, trigger="short_pick", released=[]

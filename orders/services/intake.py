@@ -55,7 +55,7 @@ class OrderInput:
 def _pickup_location(channel: Channel, code: str | None) -> Location:
     location = (
         Location.objects.filter(code=code or "", channels=channel, active=True, click_collect=True)
-        .only("pk", "code")
+        .only("pk", "code", "country", "latitude", "longitude")
         .first()
     )
     if location is None:
