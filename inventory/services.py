@@ -96,11 +96,11 @@ def stock_reserve(
     Call it as late as possible in the caller's transaction: it holds hot row locks.
     When some level is short nothing stays reserved and the caller's transaction stays
     usable, so it can re-plan and try again. Inside a caller's transaction a reservation
-    touching several levels runs in a savepoint: rolling it back also drops the row locks of
-    the levels already updated. Undoing them by hand would keep those locks until commit, and
-    the caller's re-plan would then lock other levels out of pk order and deadlock with
-    concurrent orders. A single level needs no savepoint (a failed conditional update locks
-    nothing), so the common one-level case costs no extra queries.
+    touching several levels sets a savepoint first: rolling back to it also drops the row
+    locks of the levels already updated. Undoing them by hand would keep those locks until
+    commit, and the caller's re-plan would then lock other levels out of pk order and
+    deadlock with concurrent orders. A single level needs no savepoint (a failed conditional
+    update locks nothing), so the common one-level case costs no extra query.
     `known_level_ids` ((location_id, product_id) -> stock level id) saves a lookup when the
     caller already read them (the routing snapshot does).
     """
@@ -133,30 +133,37 @@ def stock_reserve(
                 continue
             per_level[level_id] += req.quantity
         failed_levels: list[int] = []
-        savepoint = in_callers_transaction and len(per_level) + len(short) > 1
-        with transaction.atomic() if savepoint else contextlib.nullcontext():
-            for level_id in sorted(per_level):
-                quantity = per_level[level_id]
-                updated = StockLevel.objects.filter(
-                    pk=level_id, on_hand__gte=F("reserved") + F("safety_stock") + quantity
-                ).update(reserved=F("reserved") + quantity)
-                if not updated:
-                    failed_levels.append(level_id)
-            if failed_levels or short:
-                levels = {lvl.pk: lvl for lvl in StockLevel.objects.filter(pk__in=failed_levels)}
-                for level_id in failed_levels:
-                    lvl = levels[level_id]
-                    short.append(
-                        {
-                            "location_id": lvl.location_id,
-                            "product_id": lvl.product_id,
-                            "requested": per_level[level_id],
-                            "available": lvl.available,
-                        }
-                    )
-                # Raising rolls back the savepoint (or this function's own transaction):
-                # the levels already updated are restored and their row locks dropped.
-                raise InsufficientStock(lines=short)
+        # Left unreleased on success (the commit releases it): one query, not two.
+        savepoint = (
+            transaction.savepoint()
+            if in_callers_transaction and len(per_level) + len(short) > 1
+            else None
+        )
+        for level_id in sorted(per_level):
+            quantity = per_level[level_id]
+            updated = StockLevel.objects.filter(
+                pk=level_id, on_hand__gte=F("reserved") + F("safety_stock") + quantity
+            ).update(reserved=F("reserved") + quantity)
+            if not updated:
+                failed_levels.append(level_id)
+        if failed_levels or short:
+            if savepoint is not None:
+                # Restores the levels already updated and drops their row locks. Without a
+                # savepoint nothing needs undoing: a single level failed without updating, or
+                # raising rolls back this function's own transaction.
+                transaction.savepoint_rollback(savepoint)
+            levels = {lvl.pk: lvl for lvl in StockLevel.objects.filter(pk__in=failed_levels)}
+            for level_id in failed_levels:
+                lvl = levels[level_id]
+                short.append(
+                    {
+                        "location_id": lvl.location_id,
+                        "product_id": lvl.product_id,
+                        "requested": per_level[level_id],
+                        "available": lvl.available,
+                    }
+                )
+            raise InsufficientStock(lines=short)
         reservations = Reservation.objects.bulk_create(
             [
                 Reservation(
