@@ -7,17 +7,21 @@
 The key is claimed in its own short transaction (so concurrent twins see it at once); the
 response is stored in the same transaction as the change, so a crash can never leave an
 order without its stored response. Failed requests free the key: a retry runs again
-(a refusal such as out_of_stock may succeed later).
+(a refusal such as out_of_stock may succeed later). A claim left incomplete for
+ABANDONED_AFTER (its process died before committing, so nothing changed) may be taken over;
+keys are kept for KEY_RETENTION.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.response import Response
 
 from oms.models import Channel
@@ -26,6 +30,10 @@ from .errors import IdempotencyInProgress, IdempotencyKeyMissing, IdempotencyKey
 from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+# A claim older than this without a stored response was abandoned (the process died).
+ABANDONED_AFTER = timedelta(seconds=120)
+# Keys are remembered this long; then a retry with the same key creates a new order.
+KEY_RETENTION = timedelta(hours=24)
 
 
 def _fingerprint(data: Any) -> str:
@@ -53,24 +61,40 @@ def idempotent(
             "The Idempotency-Key must be printable text.", code="idempotency_key_invalid"
         )
     fingerprint = _fingerprint(request.data)
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                channel=channel, scope=scope, key=key, request_hash=fingerprint
-            )
-    except IntegrityError:
-        record = IdempotencyRecord.objects.filter(channel=channel, scope=scope, key=key).first()
-        if record is None:  # the first request failed and freed the key meanwhile
-            raise IdempotencyInProgress()
-        if record.request_hash != fingerprint:
-            raise IdempotencyKeyReused()
-        if not record.completed:
-            raise IdempotencyInProgress()
-        return Response(
-            record.response_body,
-            status=record.response_status,
-            headers={"Idempotent-Replayed": "true"},
-        )
+    record = None
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    channel=channel, scope=scope, key=key, request_hash=fingerprint
+                )
+            break
+        except IntegrityError:
+            existing = IdempotencyRecord.objects.filter(
+                channel=channel, scope=scope, key=key
+            ).first()
+            if existing is None:  # the first request failed and freed the key meanwhile
+                raise IdempotencyInProgress()
+            if existing.request_hash != fingerprint:
+                raise IdempotencyKeyReused()
+            if existing.completed:
+                return Response(
+                    existing.response_body,
+                    status=existing.response_status,
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            # The response is stored in the same transaction as the change, so a claim that
+            # stayed incomplete this long belongs to a request that died before committing:
+            # nothing was changed, and the key may be claimed again.
+            abandoned = IdempotencyRecord.objects.filter(
+                pk=existing.pk,
+                completed=False,
+                created_at__lt=timezone.now() - ABANDONED_AFTER,
+            ).delete()[0]
+            if not abandoned:
+                raise IdempotencyInProgress()
+    if record is None:
+        raise IdempotencyInProgress()
     try:
         with transaction.atomic():
             status, body = handler()
@@ -81,3 +105,9 @@ def idempotent(
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
         raise
     return Response(body, status=status)
+
+
+def idempotency_records_purge(*, now: Any = None) -> int:
+    """Forget keys past their retention (the periodic job calls this)."""
+    now = now or timezone.now()
+    return IdempotencyRecord.objects.filter(created_at__lt=now - KEY_RETENTION).delete()[0]

@@ -738,3 +738,27 @@ def test_nul_bytes_in_keys_and_paths_are_a_4xx_not_a_500(api_client, net):  # ty
     assert_error(api_client.get("/api/v1/holds/a%00b/"), 404, "hold_not_found")
     assert_error(api_client.delete("/api/v1/holds/a%00b/"), 404, "hold_not_found")
     assert_error(api_client.get("/api/v1/holds/" + "x" * 300 + "/"), 404, "hold_not_found")
+
+
+def test_abandoned_idempotency_claim_can_be_taken_over(api_client, channel, net):  # type: ignore[no-untyped-def]
+    """A claim without a stored response (its process died before committing) is retried
+    once it is older than ABANDONED_AFTER; a fresh one still answers in-progress."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.idempotency import ABANDONED_AFTER, _fingerprint
+    from orders.models import IdempotencyRecord, Order
+
+    body = order_body()
+    record = IdempotencyRecord.objects.create(
+        channel=channel, scope="order_create", key="crashed", request_hash=_fingerprint(body)
+    )
+    assert_error(post_order(api_client, body, key="crashed"), 409, "idempotency_in_progress")
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        created_at=timezone.now() - ABANDONED_AFTER - timedelta(seconds=1)
+    )
+    response = post_order(api_client, body, key="crashed")
+    assert response.status_code == 201
+    assert Order.objects.count() == 1
+    assert IdempotencyRecord.objects.get(key="crashed").completed

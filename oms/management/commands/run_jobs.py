@@ -22,8 +22,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--interval", type=float, default=30.0)
         parser.add_argument("--once", action="store_true")
-        parser.add_argument("--enqueue", action="store_true",
-                            help="Send the actors to the broker instead of running them here.")
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Send the actors to the broker instead of running them here.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from orders.services import holds_expire, waiting_room_process
@@ -39,7 +42,10 @@ class Command(BaseCommand):
                     actor.send()
                 self.stdout.write("enqueued periodic jobs")
             else:
+                from orders.idempotency import idempotency_records_purge
+
                 expired = holds_expire()
+                idempotency_records_purge()
                 waiting = waiting_room_process()
                 delivered = 0
                 while True:
