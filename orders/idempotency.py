@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction

@@ -22,12 +22,20 @@ def test_order_api_flow(api_client, channel):
     assert r2.status_code == 201 and r2.json()["id"] == order["id"]
     assert r2["Idempotent-Replayed"] == "true"
     etag = r["ETag"]
-    r = api_client.patch(f"/api/v1/orders/{order['id']}/", {"lines": [{"line_number": 1, "quantity": 1}]},
-                         format="json", HTTP_IF_MATCH=etag)
+    r = api_client.patch(
+        f"/api/v1/orders/{order['id']}/",
+        {"lines": [{"line_number": 1, "quantity": 1}]},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
     assert r.status_code == 200, r.json()
     assert r.json()["lines"][0]["open_quantity"] == 1
-    r = api_client.patch(f"/api/v1/orders/{order['id']}/", {"lines": [{"line_number": 1, "quantity": 1}]},
-                         format="json", HTTP_IF_MATCH=etag)
+    r = api_client.patch(
+        f"/api/v1/orders/{order['id']}/",
+        {"lines": [{"line_number": 1, "quantity": 1}]},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
     assert r.status_code == 412
     r = api_client.get(f"/api/v1/orders/{order['id']}/events/")
     assert r.status_code == 200
@@ -38,6 +46,10 @@ def test_order_api_flow(api_client, channel):
         assert r.status_code == 200, r.json()
     r = api_client.post(f"/api/v1/fulfilments/{f['id']}/ready-for-pickup/")
     assert r.status_code == 409 and r.json()["code"] == "transition_not_allowed"
-    r = api_client.post(f"/api/v1/fulfilments/{f['id']}/ship/", {"carrier": "DHL", "tracking_number": "1"}, format="json")
+    r = api_client.post(
+        f"/api/v1/fulfilments/{f['id']}/ship/",
+        {"carrier": "DHL", "tracking_number": "1"},
+        format="json",
+    )
     assert r.status_code == 200
     assert api_client.get(f"/api/v1/orders/{order['id']}/").json()["state"] == "completed"

@@ -980,7 +980,7 @@ def test_count_dated_in_the_future_is_refused_and_changes_nothing():
 
 
 def test_large_feed_writes_every_level():
-    location = LocationFactory(code="wh-1")
+    LocationFactory(code="wh-1")
     products = [ProductFactory(sku=f"BULK-{i}") for i in range(300)]
     stock_feed_apply(
         updates=[

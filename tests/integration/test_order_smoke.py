@@ -17,7 +17,8 @@ def test_smoke_flow():
     stock(a, p, 5)
     stock(b, p, 5)
     data = services.OrderInput(
-        external_reference="X1", currency="EUR",
+        external_reference="X1",
+        currency="EUR",
         lines=(services.LineInput(sku=p.sku, quantity=3, unit_price=Decimal("10")),),
         shipping_address={"country": "DE", "latitude": 52.4, "longitude": 13.3},
     )
@@ -36,4 +37,6 @@ def test_smoke_flow():
     f2.refresh_from_db()
     assert f2.state == FulfilmentState.SHIPPED
     assert stock_ledger_mismatches() == []
-    assert list(order.events.values_list("sequence", flat=True)) == list(range(1, order.event_count + 1))
+    assert list(order.events.values_list("sequence", flat=True)) == list(
+        range(1, order.event_count + 1)
+    )
