@@ -71,9 +71,47 @@ def strategy_for_context(
 class Snapshot:
     candidates: list[Candidate]
     product_ids: dict[str, int]  # sku -> product id, for the SKUs that exist
-    locations: dict[int, Location]
+    locations: dict[int, LocationRow]
     # (location_id, product_id) -> stock level id, so reservations need no extra lookup
     level_ids: dict[tuple[int, int], int]
+
+
+@dataclass(frozen=True)
+class LocationRow:
+    """The location columns routing reads: plain values, no model instances (the snapshot
+    is on the hot path of every order and simulate call)."""
+
+    pk: int
+    code: str
+    name: str
+    kind: str
+    active: bool
+    country: str
+    latitude: float | None
+    longitude: float | None
+    ships: bool
+    click_collect: bool
+    accepts_returns: bool
+    daily_capacity: int | None
+    processing_days: int
+    cutoff_hour: int
+    base_cost: float
+    cost_per_km: float
+    priority: int
+    tags: tuple[str, ...]
+    served_countries: tuple[str, ...]
+
+    @property
+    def services(self) -> frozenset[str]:
+        flags = (
+            ("ship", self.ships),
+            ("click_collect", self.click_collect),
+            ("returns", self.accepts_returns),
+        )
+        return frozenset(name for name, offered in flags if offered)
+
+
+_LOCATION_COLUMNS = [f for f in LocationRow.__dataclass_fields__ if f != "pk"]
 
 
 def routing_snapshot(
@@ -82,17 +120,25 @@ def routing_snapshot(
     channel: Channel | None,
     capacity_used: Mapping[int, int] | Callable[[], Mapping[int, int]] | None = None,
     extra_location_ids: Sequence[int] = (),
+    product_ids: Mapping[str, int] | None = None,
 ) -> Snapshot:
     """Candidates for routing these SKUs: the locations serving the channel (all locations
     when no channel), plus `extra_location_ids` (e.g. a forced location or a pickup store,
     so the planner can say why it cannot be used). Four queries, however large the network
-    (five when some location has a daily capacity: `capacity_used` is then called).
+    (five when some location has a daily capacity: `capacity_used` is then called; three
+    when the caller already resolved the SKUs and passes `product_ids`).
     """
-    product_ids = dict(Product.objects.filter(sku__in=set(skus)).values_list("sku", "pk"))
+    if product_ids is None:
+        product_ids = dict(Product.objects.filter(sku__in=set(skus)).values_list("sku", "pk"))
+    else:
+        product_ids = {sku: pk for sku, pk in product_ids.items() if sku in set(skus)}
     locations_qs = Location.objects.all()
     if channel is not None:
         locations_qs = locations_qs.filter(Q(channels=channel) | Q(pk__in=list(extra_location_ids)))
-    locations = {loc.pk: loc for loc in locations_qs.distinct().order_by("pk")}
+    locations: dict[int, LocationRow] = {}
+    for row in locations_qs.distinct().order_by("pk").values_list("pk", *_LOCATION_COLUMNS):
+        loc = LocationRow(*row)
+        locations[loc.pk] = loc
     through = Location.channels.through
     channels_of: dict[int, set[int]] = {pk: set() for pk in locations}
     for loc_id, ch_id in through.objects.filter(location_id__in=locations.keys()).values_list(
@@ -125,7 +171,7 @@ def routing_snapshot(
             country=loc.country,
             latitude=loc.latitude,
             longitude=loc.longitude,
-            services=frozenset(loc.services),
+            services=loc.services,
             channel_ids=frozenset(channels_of[loc.pk]),
             atp=atp[loc.pk],
             capacity_left=(
@@ -141,7 +187,10 @@ def routing_snapshot(
         for loc in locations.values()
     ]
     return Snapshot(
-        candidates=candidates, product_ids=product_ids, locations=locations, level_ids=level_ids
+        candidates=candidates,
+        product_ids=dict(product_ids),
+        locations=locations,
+        level_ids=level_ids,
     )
 
 

@@ -29,8 +29,9 @@ def strategy_draft_create(
         RoutingStrategy.objects.select_for_update().get(pk=strategy.pk)
         last = strategy.versions.order_by("-number").first()
         source = copy_from or strategy.versions.filter(status=StrategyVersion.Status.ACTIVE).first()
-        draft = StrategyVersion(strategy=strategy, number=(last.number + 1) if last else 1,
-                                created_by=actor)
+        draft = StrategyVersion(
+            strategy=strategy, number=(last.number + 1) if last else 1, created_by=actor
+        )
         if source is not None:
             for name in _COPIED_FIELDS:
                 setattr(draft, name, getattr(source, name))

@@ -21,6 +21,7 @@ from oms.models import ApiKey
 from orders import selectors, services
 from orders.errors import OrderLineNotFound
 from orders.idempotency import idempotent
+from orders.services.intake import order_prime_for_output
 from orders.models import (
     CheckoutHold,
     DeliveryType,
@@ -156,7 +157,8 @@ class OrderListCreateView(generics.ListAPIView):
                 data=_order_input(data.validated_data),
                 actor=request_actor(request),
             )
-            return 201, order_response(order).data
+            # Serialise from what intake holds: no read-back needed.
+            return 201, s.OrderOutputSerializer(order_prime_for_output(order)).data
 
         response = idempotent(
             request=request, channel=channel, scope="order_create", handler=create

@@ -118,6 +118,7 @@ def plan_quantities(
         channel=order.channel,
         capacity_used=fulfilments_today_by_location,
         extra_location_ids=extra,
+        product_ids={lines[pk].sku: lines[pk].product_id for pk in quantities},
     )
     request = _routing_request(order, lines, quantities)
     if forced_location_id is not None:

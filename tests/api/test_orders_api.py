@@ -762,3 +762,13 @@ def test_abandoned_idempotency_claim_can_be_taken_over(api_client, channel, net)
     assert response.status_code == 201
     assert Order.objects.count() == 1
     assert IdempotencyRecord.objects.get(key="crashed").completed
+
+
+def test_created_response_equals_a_later_read(api_client, net):  # type: ignore[no-untyped-def]
+    """The 201 body is built from what intake holds in memory; it must match a fresh read."""
+    body = order_body(qty=7)  # more than one location holds: a split
+    created = post_order(api_client, body)
+    assert created.status_code == 201, created.content
+    read = api_client.get(f"{ORDERS}{created.json()['id']}/")
+    assert created.json() == read.json()
+    assert created["ETag"] == read["ETag"]
