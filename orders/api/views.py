@@ -21,7 +21,6 @@ from oms.models import ApiKey
 from orders import selectors, services
 from orders.errors import OrderLineNotFound
 from orders.idempotency import idempotent
-from orders.services.intake import order_prime_for_output
 from orders.models import (
     CheckoutHold,
     DeliveryType,
@@ -31,6 +30,7 @@ from orders.models import (
     OrderEvent,
     OrderState,
 )
+from orders.services.intake import order_prime_for_output
 
 from . import serializers as s
 
