@@ -13,6 +13,12 @@ if ! pg_up; then
 fi
 pg_up || { echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; }
 
+# The database the settings name by default (tests create their own test_ databases).
+if command -v psql >/dev/null; then
+  psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'oms'" 2>/dev/null \
+    | grep -q 1 || createdb -h 127.0.0.1 -U postgres oms 2>/dev/null || true
+fi
+
 if ! redis_up; then
   echo "starting Redis"
   if command -v redis-server >/dev/null; then
