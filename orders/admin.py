@@ -52,11 +52,29 @@ from .models import (
     Order,
     OrderEvent,
     OrderLine,
+    OrderState,
     RoutingDecision,
 )
 from .selectors import order_for_console
 
 # --- Order admin ------------------------------------------------------------------------------
+
+
+class EscalatedFilter(admin.SimpleListFilter):
+    """Waiting orders that outlived their channel's patience need a person."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("escalated", "Escalated (waiting too long)"), ("waiting", "Waiting for stock")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value() == "escalated":
+            return queryset.filter(state=OrderState.WAITING, escalated_at__isnull=False)
+        if self.value() == "waiting":
+            return queryset.filter(state=OrderState.WAITING)
+        return queryset
 
 
 @admin.register(Order)
@@ -76,6 +94,7 @@ class OrderAdmin(admin.ModelAdmin):
         "delivery_type",
         ("fulfilments__location", admin.RelatedOnlyFieldListFilter),
         "placed_at",
+        EscalatedFilter,
     ]
     list_display_links = ["reference"]
     search_fields = ["external_reference", "customer_email", "customer_name"]

@@ -584,3 +584,33 @@ def test_admin_history_lists_each_edit(world, staff):
 
 def test_order_page_does_not_accept_posts(world, staff):
     assert staff.post(order_url(world.order), {"state": "cancelled"}).status_code == 405
+
+
+def test_order_list_filters_escalated_waiting_orders(client, django_user_model):  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from orders.models import Order, OrderState
+    from tests.factories import ChannelFactory
+
+    channel = ChannelFactory()
+    waiting = Order(
+        channel=channel,
+        external_reference="W-1",
+        shipping_country="DE",
+        currency="EUR",
+        state=OrderState.WAITING,
+        escalated_at=timezone.now(),
+    )
+    waiting.save()
+    calm = Order(
+        channel=channel,
+        external_reference="W-2",
+        shipping_country="DE",
+        currency="EUR",
+        state=OrderState.WAITING,
+    )
+    calm.save()
+    admin_user = django_user_model.objects.create_superuser("boss", "b@example.com", "pw")
+    client.force_login(admin_user)
+    page = client.get("/admin/orders/order/?attention=escalated").content.decode()
+    assert "W-1" in page and "W-2" not in page
