@@ -54,6 +54,13 @@ def _create_database(url: str) -> None:
             print(f"created database {config['NAME']}")
 
 
+def machine_load() -> str:
+    """The 1-minute load average against the cores: how much else was running."""
+    with open("/proc/loadavg") as f:
+        one_minute = float(f.read().split()[0])
+    return f"load average {one_minute:.2f} on {os.cpu_count()} cores"
+
+
 def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
