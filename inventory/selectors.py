@@ -7,7 +7,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, QuerySet, Sum, Value
+from django.db.models.functions import Greatest
 
 from oms.models import Channel
 
@@ -57,7 +58,11 @@ class SkuAvailability:
 
 
 def availability_for_channel(
-    *, channel: Channel, skus: Sequence[str], include_inbound: bool = True
+    *,
+    channel: Channel,
+    skus: Sequence[str],
+    include_inbound: bool = True,
+    include_locations: bool = True,
 ) -> list[SkuAvailability]:
     """Available to promise per SKU for a channel, with per-location and inbound breakdown.
 
@@ -72,22 +77,31 @@ def availability_for_channel(
         results[sku].known = True
     if not products:
         return list(results.values())
-    levels = (
-        StockLevel.objects.filter(
-            product_id__in=products.keys(),
-            location__channels=channel,
-            location__active=True,
-        )
-        .order_by("product_id", "location__code")
-        .values_list(
+    levels = StockLevel.objects.filter(
+        product_id__in=products.keys(),
+        location__channels=channel,
+        location__active=True,
+    )
+    if include_locations:
+        rows = levels.order_by("product_id", "location__code").values_list(
             "product_id", "location_id", "location__code", "on_hand", "reserved", "safety_stock"
         )
-    )
-    for product_id, location_id, code, on_hand, reserved, safety in levels:
-        entry = results[products[product_id]]
-        loc = LocationAvailability(code, location_id, on_hand, reserved, safety)
-        entry.locations.append(loc)
-        entry.available += loc.available
+        for product_id, location_id, code, on_hand, reserved, safety in rows:
+            entry = results[products[product_id]]
+            loc = LocationAvailability(code, location_id, on_hand, reserved, safety)
+            entry.locations.append(loc)
+            entry.available += loc.available
+    else:
+        # Only the totals: summed in SQL, one row per SKU.
+        per_location = Greatest(F("on_hand") - F("reserved") - F("safety_stock"), Value(0))
+        totals = (
+            levels.values("product_id")
+            .annotate(total=Sum(per_location))
+            .values_list("product_id", "total")
+            .order_by()
+        )
+        for product_id, total in totals:
+            results[products[product_id]].available = total or 0
     buffer = channel.availability_buffer
     if buffer:
         for entry in results.values():

@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from inventory.models import InboundStock, Location, Product
@@ -41,6 +43,7 @@ class AvailabilityQuerySerializer(serializers.Serializer):
         help_text=f"Comma-separated SKUs (at most {MAX_AVAILABILITY_SKUS})."
     )
     include_inbound = serializers.BooleanField(default=True)
+    include_locations = serializers.BooleanField(default=True)
 
     def validate_skus(self, value: str) -> list[str]:
         skus = [s.strip() for s in value.split(",") if s.strip()]
@@ -72,6 +75,34 @@ class SkuAvailabilityOutputSerializer(serializers.Serializer):
     inbound_total = serializers.IntegerField()
     locations = LocationAvailabilityOutputSerializer(many=True)
     inbound = InboundAvailabilityOutputSerializer(many=True)
+
+
+def availability_as_dict(entry: Any) -> dict[str, Any]:
+    """SkuAvailabilityOutputSerializer's output, built by hand for the hot path."""
+    return {
+        "sku": entry.sku,
+        "known": entry.known,
+        "available": entry.available,
+        "inbound_total": entry.inbound_total,
+        "locations": [
+            {
+                "location": loc.location_code,
+                "on_hand": loc.on_hand,
+                "reserved": loc.reserved,
+                "safety_stock": loc.safety_stock,
+                "available": loc.available,
+            }
+            for loc in entry.locations
+        ],
+        "inbound": [
+            {
+                "location": inbound.location_code,
+                "expected_date": inbound.expected_date.isoformat(),
+                "quantity": inbound.quantity,
+            }
+            for inbound in entry.inbound
+        ],
+    }
 
 
 class StockUpdateRowSerializer(serializers.Serializer):

@@ -713,3 +713,33 @@ def test_schema_validates_without_warnings(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "Warning" not in completed.stderr
     assert target.stat().st_size > 0
+
+
+def test_availability_json_matches_the_documented_serializer(world, channel, api_client):
+    """The view builds its JSON by hand for speed; it must equal the schema's serializer."""
+    from inventory.api.serializers import SkuAvailabilityOutputSerializer
+    from inventory.selectors import availability_for_channel
+
+    store = LocationFactory(code="store-x", channels=[channel])
+    stock(store, world["product"], on_hand=3, safety_stock=1)
+    InboundStockFactory(location=store, product=world["product"], expected_date=dt.date(2031, 5, 1))
+
+    response = api_client.get("/api/v1/availability/", {"skus": "SKU-1,NOPE"})
+
+    expected = SkuAvailabilityOutputSerializer(
+        availability_for_channel(channel=channel, skus=["SKU-1", "NOPE"]), many=True
+    ).data
+    assert response.json() == [dict(row) for row in expected]
+
+
+def test_availability_totals_without_breakdown_match(world, channel, api_client):
+    store = LocationFactory(code="store-y", channels=[channel])
+    stock(store, world["product"], on_hand=2, safety_stock=5)  # below safety: counts as 0
+    full = api_client.get("/api/v1/availability/", {"skus": "SKU-1"}).json()
+    lean = api_client.get(
+        "/api/v1/availability/", {"skus": "SKU-1", "include_locations": "false"}
+    ).json()
+
+    assert lean[0]["available"] == full[0]["available"] == 8
+    assert lean[0]["locations"] == []
+    assert lean[0]["inbound"] == full[0]["inbound"]
