@@ -196,6 +196,38 @@ def allocate(
     return last
 
 
+def allocate_uncovered(
+    *,
+    order: Order,
+    lines: dict[int, OrderLine],
+    fulfilments: list[Fulfilment],
+    events: EventRecorder,
+    actor: str,
+    trigger: str,
+    require_complete: bool,
+    forced_location_id: int | None = None,
+) -> tuple[RoutingOutcome | None, dict[int, int]]:
+    """Route the open units no live fulfilment covers (rejection, short pick, edits, the
+    waiting room). Returns (None, {}) when everything is covered already; otherwise the
+    outcome and what was uncovered. New fulfilments are appended to `fulfilments`
+    when the outcome holds stock."""
+    uncovered = unallocated_quantities(order, list(lines.values()), fulfilments)
+    if not uncovered:
+        return None, {}
+    outcome = allocate(
+        order=order,
+        lines=lines,
+        quantities=uncovered,
+        events=events,
+        actor=actor,
+        trigger=trigger,
+        require_complete=require_complete,
+        forced_location_id=forced_location_id,
+    )
+    fulfilments.extend(outcome.fulfilments)
+    return outcome, uncovered
+
+
 def snapshot_code(snapshot: Snapshot, location_id: int | None) -> str | None:
     if location_id is None:
         return None

@@ -40,7 +40,13 @@ from ..models import (
     OrderLine,
     OrderState,
 )
-from .allocation import allocate, release_fulfilments, sync_order_state, unallocated_quantities
+from .allocation import (
+    allocate,
+    allocate_uncovered,
+    release_fulfilments,
+    sync_order_state,
+    unallocated_quantities,
+)
 from .fulfilments import _transition, load_order
 
 CUSTOMER_FIELDS = ("customer_email", "customer_name", "customer_phone")
@@ -110,31 +116,29 @@ def _reroute_all(
             reason=trigger,
         )
     release_fulfilments(dissolve, actor=actor, reason=trigger)
-    unallocated = unallocated_quantities(order, list(lines.values()), fulfilments)
-    if not unallocated:
-        return
-    outcome = allocate(
+    outcome, uncovered = allocate_uncovered(
         order=order,
         lines=lines,
-        quantities=unallocated,
+        fulfilments=fulfilments,
         events=events,
         actor=actor,
         trigger=trigger,
         require_complete=not waiting,
         forced_location_id=forced_location_id,
     )
+    if outcome is None:
+        return
     if not outcome.complete and not waiting:
         short = [
             {"line": lines[int(k)].line_number, "sku": lines[int(k)].sku, "missing": v}
             for k, v in (
-                outcome.plan.unallocated or {str(k): v for k, v in unallocated.items()}
+                outcome.plan.unallocated or {str(k): v for k, v in uncovered.items()}
             ).items()
         ]
         raise NotRoutable(
             "The order cannot be routed this way; nothing was changed.",
             details={"lines": short, "reasons": list(outcome.plan.reasons)},
         )
-    fulfilments.extend(outcome.fulfilments)
     events.add(EventType.REROUTED, trigger=trigger, fulfilments=[f.pk for f in outcome.fulfilments])
 
 

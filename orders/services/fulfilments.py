@@ -18,7 +18,12 @@ from ..errors import FulfilmentNotFound, InvalidQuantity, TransitionNotAllowed
 from ..events import EventRecorder, EventType
 from ..locks import order_lock, stock_levels_lock_for_reroute
 from ..models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderLine
-from .allocation import allocate, release_fulfilment, sync_order_state, unallocated_quantities
+from .allocation import (
+    allocate_uncovered,
+    release_fulfilments,
+    sync_order_state,
+    unallocated_quantities,
+)
 
 SIMPLE_ACTIONS = {
     "accept": "accept",
@@ -266,21 +271,18 @@ def _reroute_remainder(
 ) -> None:
     """Route what no live fulfilment covers; whatever cannot be routed leaves the order
     waiting (sync_order_state parks it)."""
-    for fulfilment in released:
-        release_fulfilment(fulfilment, actor=actor, reason=trigger)
-    unallocated = unallocated_quantities(order, list(lines.values()), fulfilments)
-    if not unallocated:
-        return
-    outcome = allocate(
+    release_fulfilments(released, actor=actor, reason=trigger)
+    outcome, _ = allocate_uncovered(
         order=order,
         lines=lines,
-        quantities=unallocated,
+        fulfilments=fulfilments,
         events=events,
         actor=actor,
         trigger=trigger,
         require_complete=False,
     )
-    fulfilments.extend(outcome.fulfilments)
+    if outcome is None:
+        return
     events.add(
         EventType.REROUTED,
         trigger=trigger,
