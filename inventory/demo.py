@@ -479,8 +479,14 @@ def demo_reset() -> dict[str, int]:
     Orders, stock levels, the ledger, inbound stock and API keys of the demo go too: this is
     the one place that deletes ledger rows, because the levels they explain are deleted.
     """
+    from django.apps import apps
+
     deleted: dict[str, int] = {}
+    channel_codes = [spec["code"] for spec in CHANNELS]
     with transaction.atomic():
+        # Orders first: their fulfilment lines protect the reservations below.
+        order_model = apps.get_model("orders", "Order")
+        _purge(order_model.objects.filter(channel__code__in=channel_codes), deleted)
         _purge(Location.objects.filter(code__in=[spec["code"] for spec in LOCATIONS]), deleted)
         _purge(Product.objects.filter(sku__in=all_demo_skus()), deleted)
         _purge(Channel.objects.filter(code__in=[spec["code"] for spec in CHANNELS]), deleted)

@@ -11,7 +11,7 @@ port="${PORT:-8000}"
 echo
 echo "OMS running:   http://127.0.0.1:${port}/admin/   (login: admin / admin)"
 echo "API docs:      http://127.0.0.1:${port}/api/docs/"
-echo "Try:  curl -H 'Authorization: Api-Key <the demo key above>' 'http://127.0.0.1:${port}/api/v1/availability/?skus=DEMO-0001,DEMO-0002'"
+echo "Try:  curl -H 'Authorization: Api-Key <the demo key above>' 'http://127.0.0.1:${port}/api/v1/availability/?skus=BOTL-750-GRY,BOTL-750-NAV'"
 echo
 .venv/bin/python manage.py run_jobs --interval 30 > /tmp/oms-jobs.log 2>&1 &
 jobs_pid=$!

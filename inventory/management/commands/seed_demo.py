@@ -51,6 +51,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Reset: deleted {summary or 'nothing'}.")
         result = demo_seed(skus=options["skus"], new_key=options["new_key"])
         admin_created = _admin_user()
+        from orders.demo import demo_orders_create  # the orders app builds on inventory
+
+        orders_created = demo_orders_create()
 
         self.stdout.write(
             f"Demo network ready in {time.perf_counter() - started:.1f} s:\n"
@@ -66,6 +69,7 @@ class Command(BaseCommand):
                 else ""
             )
             + f"\n  inbound    {result.inbound_created} new purchase order lines"
+            + f"\n  orders     {orders_created} new demo orders (web-de)"
         )
         key = result.api_key
         if result.raw_api_key:
