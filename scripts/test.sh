@@ -12,6 +12,7 @@ fi
 export DJANGO_SETTINGS_MODULE=oms.settings.test
 echo "== ruff"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 echo "== migrations complete"
 .venv/bin/python manage.py makemigrations --check --dry-run
 echo "== deploy checks (production settings)"
