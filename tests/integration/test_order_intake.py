@@ -425,8 +425,9 @@ def test_intake_query_count_is_bounded_and_independent_of_network_size(
 
     assert order.state == large_order.state == OrderState.ROUTED
     assert order.fulfilments.count() == 1
-    # Measured: 20 for 3 lines over 10 or 50 locations (19 + the savepoint stock_reserve
-    # sets when one reservation touches several stock levels).
+    # Measured: 19 for 3 lines over 10 or 50 locations (including the savepoint stock_reserve
+    # sets when one reservation touches several stock levels); it must not grow with the
+    # network.
     assert len(small_queries.captured_queries) == len(large_queries.captured_queries)
     assert stock_ledger_mismatches() == []
 
