@@ -16,6 +16,7 @@ from inventory.errors import UnknownLocation, UnknownProduct
 from inventory.models import InboundStock, Location, Product
 from oms.api.context import request_actor, request_channel
 from oms.api.exceptions import error_responses
+from oms.api.renderers import FastJSONRenderer
 from oms.models import ApiKey
 
 from . import serializers as s
@@ -68,6 +69,8 @@ class ProductListView(generics.ListAPIView):
 
 
 class AvailabilityView(APIView):
+    renderer_classes = [FastJSONRenderer]
+
     @extend_schema(
         tags=["inventory"],
         summary="Available to promise per SKU for your channel",
