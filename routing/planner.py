@@ -131,9 +131,7 @@ def validate_strategy(config: StrategyConfig) -> list[str]:
 
 
 def _is_number(value: object) -> bool:
-    return (
-        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)  # type: ignore[arg-type]
-    )
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_request(request: RoutingRequest) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
+from typing import Any
 
 from routing.geo import distance_km
 from routing.plan_types import (
@@ -312,7 +313,7 @@ def _pickup_option(
 ) -> DeliveryOption:
     model = ctx.model
     now_local = ctx.local_now(store.location_id)
-    common = {
+    common: dict[str, Any] = {  # the fields every pickup option shares
         "type": CLICK_COLLECT,
         "distance_km": km,
         "pickup_location_id": store.location_id,

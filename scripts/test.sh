@@ -13,6 +13,8 @@ export DJANGO_SETTINGS_MODULE=oms.settings.test
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "== mypy (pure routing core)"
+.venv/bin/mypy
 echo "== migrations complete"
 .venv/bin/python manage.py makemigrations --check --dry-run
 echo "== deploy checks (production settings)"
