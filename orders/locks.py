@@ -56,12 +56,30 @@ def stock_levels_lock_for_reroute(
         fl.reservation_id for f in releasing for fl in f.lines.all() if fl.reservation_id
     ]
     location_ids = {pk for pk in (order.pickup_location_id, *extra_location_ids) if pk}
-    serving = Location.channels.through.objects.filter(channel_id=order.channel_id).values(
-        "location_id"
+    stock_levels_lock(
+        channel_id=order.channel_id,
+        products=Q(product_id__in=product_ids),
+        location_ids=location_ids,
+        reservation_ids=reservation_ids,
     )
+
+
+def stock_levels_lock(
+    *,
+    channel_id: int,
+    products: Q,
+    location_ids: Iterable[int] = (),
+    reservation_ids: Iterable[int] = (),
+) -> None:
+    """Lock, in pk order, the levels of `products` at the channel's locations and at
+    `location_ids`, plus the levels of `reservation_ids`: for any release-then-reserve in one
+    transaction (reroutes, placing an order that consumes a checkout hold)."""
+    serving = Location.channels.through.objects.filter(channel_id=channel_id).values("location_id")
     levels = StockLevel.objects.filter(
-        Q(product_id__in=product_ids, location_id__in=serving)
-        | Q(product_id__in=product_ids, location_id__in=location_ids)
-        | Q(pk__in=Reservation.objects.filter(pk__in=reservation_ids).values("stock_level_id"))
+        (products & Q(location_id__in=serving))
+        | (products & Q(location_id__in=list(location_ids)))
+        | Q(
+            pk__in=Reservation.objects.filter(pk__in=list(reservation_ids)).values("stock_level_id")
+        )
     )
     list(levels.order_by("pk").select_for_update(no_key=True).values_list("pk", flat=True))

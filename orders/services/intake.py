@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from inventory.models import Location
@@ -22,6 +23,7 @@ from ..errors import (
     UnknownSku,
 )
 from ..events import EventRecorder, EventType
+from ..locks import stock_levels_lock
 from ..models import CheckoutHold, DeliveryType, Order, OrderLine, OrderState, PaymentStatus
 from .allocation import allocate
 
@@ -63,9 +65,12 @@ def _pickup_location(channel: Channel, code: str | None) -> Location:
     return location
 
 
-def _consume_hold(channel: Channel, token: str, actor: str) -> CheckoutHold:
+def _consume_hold(channel: Channel, token: str, skus: set[str], actor: str) -> CheckoutHold:
     """Lock the hold and give its units back inside this transaction: the order's own
-    reservation, made later in the same transaction, is the first to see them."""
+    reservation, made later in the same transaction, is the first to see them.
+
+    Release-then-reserve would lock stock levels out of pk order, so the levels the order
+    may touch are locked up front, in pk order (as reroutes do)."""
     hold = CheckoutHold.objects.select_for_update().filter(channel=channel, token=token).first()
     if hold is None:
         raise HoldNotFound(details={"hold": token})
@@ -78,6 +83,7 @@ def _consume_hold(channel: Channel, token: str, actor: str) -> CheckoutHold:
             holder=hold.holder, status=Reservation.Status.ACTIVE
         ).values_list("pk", flat=True)
     )
+    stock_levels_lock(channel_id=channel.pk, products=Q(product__sku__in=skus), reservation_ids=ids)
     stock_release(reservation_ids=ids, actor=actor, reason="checkout hold consumed by order")
     hold.status = CheckoutHold.Status.CONSUMED
     return hold
@@ -105,7 +111,11 @@ def _order_create(*, channel: Channel, data: OrderInput, actor: str) -> Order:
     pickup = None
     if data.delivery_type == DeliveryType.CLICK_COLLECT:
         pickup = _pickup_location(channel, data.pickup_location_code)
-    hold = _consume_hold(channel, data.hold_token, actor) if data.hold_token else None
+    hold = (
+        _consume_hold(channel, data.hold_token, {line.sku for line in data.lines}, actor)
+        if data.hold_token
+        else None
+    )
 
     address = data.shipping_address
     if pickup is not None:

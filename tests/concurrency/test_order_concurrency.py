@@ -717,3 +717,48 @@ def test_cancellation_racing_shipment_has_exactly_one_winner(channel):
     assert reserved_units(product) == 0
     assert_open_orders_hold_their_units()
     assert_stock_consistent()
+
+
+def test_orders_consuming_holds_race_plain_orders_without_deadlock():  # type: ignore[no-untyped-def]
+    """Orders consuming checkout holds, racing plain orders on the same SKUs in the other
+    line order: every hold is consumed, every order placed, no database error, ledger intact.
+
+    (Release-then-reserve locks its levels up front, like reroutes. This run did not
+    reproduce a deadlock with that lock removed - the window needs a hold whose plan differs
+    from the order's - so it guards the behaviour rather than proving the lock necessary.)"""
+    from orders.services import hold_create
+
+    channel = Channel.objects.create(code="hold-race", name="Hold race")
+    a, b = ProductFactory(sku="HR-A"), ProductFactory(sku="HR-B")
+    for i, (lat, lon) in enumerate([(52.5, 13.4), (48.1, 11.6)]):
+        location = LocationFactory(code=f"hr-{i}", channels=[channel], latitude=lat, longitude=lon)
+        stock(location, a, 40)
+        stock(location, b, 40)
+    holds = [
+        hold_create(channel=channel, lines=[("HR-A", 1), ("HR-B", 1)], country="DE", actor="t")
+        for _ in range(8)
+    ]
+
+    def place(n: int) -> Any:
+        skus = ["HR-A", "HR-B"] if n % 2 else ["HR-B", "HR-A"]
+        data = OrderInput(
+            external_reference=f"HR-{n}",
+            currency="EUR",
+            lines=tuple(LineInput(sku=s, quantity=1, unit_price=Decimal("5")) for s in skus),
+            shipping_address=ADDRESS,
+            hold_token=holds[n].token if n < len(holds) else None,
+        )
+        return order_create(channel=channel, data=data, actor="t")
+
+    results = run_pool([lambda n=n: place(n) for n in range(24)], workers=12)
+
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert not [f for f in failures if isinstance(f, DatabaseError)], failures
+    assert all(isinstance(r, Order) for r in results), failures
+    assert (
+        Reservation.objects.filter(
+            holder__startswith="hold:", status=Reservation.Status.ACTIVE
+        ).count()
+        == 0
+    )
+    assert stock_ledger_mismatches() == []
