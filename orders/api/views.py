@@ -206,6 +206,9 @@ class OrderDetailView(APIView):
         v = data.validated_data
         actor = request_actor(request)
         with transaction.atomic():
+            stock_edits = len(v.get("lines", [])) + ("delivery" in v) + ("shipping_address" in v)
+            if stock_edits > 1:
+                services.order_lock_stock_for_edits(order_id=pk, channel_id=channel.pk)
             order = None
             if any(k in v for k in ("customer", "shipping_address", "billing_address")):
                 order = services.order_update_details(

@@ -142,6 +142,20 @@ def _reroute_all(
     events.add(EventType.REROUTED, trigger=trigger, fulfilments=[f.pk for f in outcome.fulfilments])
 
 
+def order_lock_stock_for_edits(*, order_id: int, channel_id: int | None = None) -> None:
+    """Before several stock-touching edits in one transaction (a PATCH that lowers one line
+    and raises another, or changes lines and the delivery option): lock the order, then every
+    stock level those edits may release or reserve, in pk order. Each edit alone releases
+    before it reserves; two in a row would otherwise lock levels out of pk order."""
+    order = order_lock(order_id=order_id, channel_id=channel_id)
+    lines, fulfilments = load_order(order)
+    stock_levels_lock_for_reroute(
+        order=order,
+        product_ids=[line.product_id for line in lines.values()],
+        releasing=_reroutable(fulfilments),
+    )
+
+
 def _reroutable(fulfilments: list[Fulfilment]) -> list[Fulfilment]:
     return [f for f in fulfilments if f.state in ACTIVE_FULFILMENT_STATES]
 

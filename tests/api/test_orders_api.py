@@ -772,3 +772,22 @@ def test_created_response_equals_a_later_read(api_client, net):  # type: ignore[
     read = api_client.get(f"{ORDERS}{created.json()['id']}/")
     assert created.json() == read.json()
     assert created["ETag"] == read["ETag"]
+
+
+def test_patch_lowering_one_line_and_raising_another(api_client, net):  # type: ignore[no-untyped-def]
+    """Several stock-touching changes in one PATCH lock their levels up front, then apply
+    in order; stock follows exactly."""
+    body = order_body(qty=3)
+    body["lines"].append({"sku": "SHIRT", "quantity": 2, "unit_price": "5.00"})
+    placed = post_order(api_client, body)
+    assert placed.status_code == 201, placed.content
+    url = f"{ORDERS}{placed.json()['id']}/"
+    change = {"lines": [{"line_number": 1, "quantity": 1}, {"line_number": 2, "quantity": 6}]}
+
+    response = api_client.patch(url, change, format="json", HTTP_IF_MATCH=placed["ETag"])
+
+    assert response.status_code == 200, response.content
+    assert [ln["open_quantity"] for ln in response.json()["lines"]] == [1, 6]
+    held = level_of(net.berlin, net.shirt).reserved + level_of(net.munich, net.shirt).reserved
+    assert held == 7
+    assert stock_ledger_mismatches() == []
