@@ -64,11 +64,6 @@ def main() -> None:
     )
     parser.add_argument("--mode", choices=["both", "inprocess", "http"], default="both")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default: 2)")
-    parser.add_argument(
-        "--experiments",
-        action="store_true",
-        help="also measure proposed changes in-process (monkeypatched, see README)",
-    )
     parser.add_argument("--keep", action="store_true", help="keep the data afterwards")
     parser.add_argument(
         "--breakdown-only", action="store_true", help="skip the totals-only variant"
@@ -217,117 +212,7 @@ def _in_process(path: str, raw_key: str, args: argparse.Namespace) -> float:
     print(f"  queries per request: {sum(counts) / len(counts):g}")
     for sql in statements:
         print(f"    {sql[:100]}")
-    if args.experiments:
-        _experiments(client, path, args)
     return run.p50_ms
-
-
-def _experiments(client, path: str, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
-    """Proposed changes, patched in for this process only; the answer is compared."""
-    import inventory.api.views as views
-
-    baseline = json.loads(client.get(path).content)
-
-    class PlainOutput:
-        """SkuAvailabilityOutputSerializer's JSON, built as plain dicts (no DRF fields)."""
-
-        def __init__(self, items, many: bool = True) -> None:  # type: ignore[no-untyped-def]
-            self.items = items
-
-        @property
-        def data(self) -> list[dict]:
-            return [
-                {
-                    "sku": e.sku,
-                    "known": e.known,
-                    "available": e.available,
-                    "inbound_total": e.inbound_total,
-                    "locations": [
-                        {
-                            "location": loc.location_code,
-                            "on_hand": loc.on_hand,
-                            "reserved": loc.reserved,
-                            "safety_stock": loc.safety_stock,
-                            "available": loc.available,
-                        }
-                        for loc in e.locations
-                    ],
-                    "inbound": [
-                        {
-                            "location": i.location_code,
-                            "expected_date": i.expected_date.isoformat(),
-                            "quantity": i.quantity,
-                        }
-                        for i in e.inbound
-                    ],
-                }
-                for e in self.items
-            ]
-
-    original_serializer = views.s.SkuAvailabilityOutputSerializer
-    original_selector = views.selectors.availability_for_channel
-
-    def totals_in_sql(*, channel, skus, include_inbound=True):  # type: ignore[no-untyped-def]
-        """The channel total per SKU summed by PostgreSQL: 50 rows instead of 2,500."""
-        from django.db.models import F, Sum, Value
-        from django.db.models.functions import Greatest
-
-        from inventory.models import InboundStock, Product, StockLevel
-        from inventory.selectors import InboundAvailability, SkuAvailability
-
-        wanted = list(dict.fromkeys(skus))
-        products = dict(
-            Product.objects.filter(sku__in=wanted, active=True).values_list("pk", "sku")
-        )
-        results = {sku: SkuAvailability(sku=sku, known=sku in products.values()) for sku in wanted}
-        totals = (
-            StockLevel.objects.filter(
-                product_id__in=products.keys(), location__channels=channel, location__active=True
-            )
-            .values("product_id")
-            .annotate(atp=Sum(Greatest(F("on_hand") - F("reserved") - F("safety_stock"), Value(0))))
-            .values_list("product_id", "atp")
-        )
-        for product_id, atp in totals:
-            results[products[product_id]].available = max(0, atp - channel.availability_buffer)
-        if include_inbound:  # the selector's inbound query, unchanged
-            inbound = (
-                InboundStock.objects.filter(
-                    product_id__in=products.keys(),
-                    status=InboundStock.Status.OPEN,
-                    location__channels=channel,
-                    location__active=True,
-                )
-                .values("product_id", "location__code", "expected_date")
-                .annotate(quantity=Sum(F("quantity_expected") - F("quantity_received")))
-                .order_by("product_id", "expected_date", "location__code")
-            )
-            for row in inbound:
-                if row["quantity"] > 0:
-                    results[products[row["product_id"]]].inbound.append(
-                        InboundAvailability(
-                            row["location__code"], row["expected_date"], row["quantity"]
-                        )
-                    )
-        return list(results.values())
-
-    print("\n  experiments (in-process, patched for this process only):")
-    try:
-        views.s.SkuAvailabilityOutputSerializer = PlainOutput
-        same = json.loads(client.get(path).content) == baseline
-        print(f"  plain-dict output serializer (same JSON: {same}):")
-        print(_time_requests(client, path, args.requests).describe("    "))
-        views.s.SkuAvailabilityOutputSerializer = original_serializer
-        views.selectors.availability_for_channel = totals_in_sql
-        print("  totals summed in SQL, no per-location breakdown (a different answer, e.g. for")
-        print("  ?detail=totals):")
-        print(_time_requests(client, path, args.requests).describe("    "))
-        views.s.SkuAvailabilityOutputSerializer = PlainOutput
-        print("  both:")
-        print(_time_requests(client, path, args.requests).describe("    "))
-    finally:
-        views.s.SkuAvailabilityOutputSerializer = original_serializer
-        views.selectors.availability_for_channel = original_selector
 
 
 @dataclass
