@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-EXPERIMENTS = ("response", "serializer", "snapshot", "strategy", "auth", "prepared")
+# ("response", answering from memory, is now what the application does.)
+EXPERIMENTS = ("serializer", "snapshot", "strategy", "auth", "prepared")
 CACHE_SECONDS = 5.0
 
 
@@ -44,8 +45,8 @@ def selected(spec: str | None) -> list[str]:
 
 def apply(names: Sequence[str]) -> None:
     """Install the named experiments (Django must be set up)."""
-    if "response" in names or "serializer" in names:
-        _order_response(in_memory="response" in names, plain="serializer" in names)
+    if "serializer" in names:
+        _plain_serializer()
     if "snapshot" in names:
         _snapshot_cache()
     if "strategy" in names:
@@ -76,57 +77,21 @@ class _TTLCache:
 # --- response + serializer --------------------------------------------------------------
 
 
-def _order_response(*, in_memory: bool, plain: bool) -> None:
-    from rest_framework.response import Response
+def _plain_serializer() -> None:
+    """Serialise orders with a plain function instead of DRF's nested serializers."""
+    from orders.api import serializers, views  # noqa: F401  (views' schema decorators first)
 
-    from orders.api import serializers as s
-    from orders.api import views
-    from orders.selectors import order_detail_queryset
-    from orders.services import intake
+    class PlainOrderOutput:
+        def __init__(self, instance: Any = None, many: bool = False, **kwargs: Any) -> None:
+            self.instance, self.many = instance, many
 
-    if in_memory:
-        original_allocate = intake.allocate
+        @property
+        def data(self) -> Any:
+            if self.many:
+                return [order_representation(order) for order in self.instance]
+            return order_representation(self.instance)
 
-        def allocate(**kwargs: Any) -> Any:
-            outcome = original_allocate(**kwargs)
-            order = kwargs["order"]
-            order._intake_lines = kwargs["lines"]
-            order._intake_outcome = outcome
-            return outcome
-
-        intake.allocate = allocate
-
-    def order_response(order: Any, status: int = 200) -> Response:
-        lines = order.__dict__.pop("_intake_lines", None)
-        outcome = order.__dict__.pop("_intake_outcome", None)
-        if not (in_memory and lines is not None and _attach(order, lines, outcome)):
-            order = order_detail_queryset().get(pk=order.pk)
-        data = order_representation(order) if plain else s.OrderOutputSerializer(order).data
-        return Response(data, status=status, headers={"ETag": order.etag})
-
-    views.order_response = order_response
-
-
-def _attach(order: Any, lines: Mapping[int, Any], outcome: Any) -> bool:
-    """Fill the prefetch caches the output serializer reads from what intake just wrote."""
-    locations = outcome.snapshot.locations
-    fulfilments = sorted(outcome.fulfilments, key=lambda f: f.pk)
-    for fulfilment in fulfilments:
-        if fulfilment.location_id not in locations or (
-            fulfilment.transfer_to_id and fulfilment.transfer_to_id not in locations
-        ):
-            return False
-        fulfilment.location = locations[fulfilment.location_id]
-        fulfilment.transfer_to = locations.get(fulfilment.transfer_to_id)
-        planned = sorted(fulfilment._planned_lines, key=lambda fl: fl.pk)
-        for fl in planned:
-            fl.order_line = lines[fl.order_line_id]
-        fulfilment._prefetched_objects_cache = {"lines": planned}
-    order._prefetched_objects_cache = {
-        "lines": sorted(lines.values(), key=lambda line: line.line_number),
-        "fulfilments": fulfilments,
-    }
-    return True
+    serializers.OrderOutputSerializer = PlainOrderOutput  # type: ignore[misc,assignment]
 
 
 _CENT = Decimal("0.01")
@@ -216,110 +181,18 @@ def order_representation(order: Any) -> dict[str, Any]:
 
 
 def _snapshot_cache() -> None:
-    from inventory.models import Location, Product, StockLevel
-    from orders.services import allocation
+    """Cache the channel's locations and channel links per process (stock stays fresh)."""
     from routing import selectors
-    from routing.planner import Candidate
 
-    original = selectors.routing_snapshot
+    original = selectors.snapshot_locations
     networks = _TTLCache()
-    sku_ids: dict[str, int] = {}
-    checked: list[bool] = []
 
-    def load_network(channel_id: int) -> tuple[dict[int, Any], dict[int, frozenset[int]]]:
-        locations = {
-            loc.pk: loc
-            for loc in Location.objects.filter(channels=channel_id).distinct().order_by("pk")
-        }
-        channels_of: dict[int, set[int]] = {pk: set() for pk in locations}
-        through = Location.channels.through
-        for loc_id, ch_id in through.objects.filter(location_id__in=locations.keys()).values_list(
-            "location_id", "channel_id"
-        ):
-            channels_of[loc_id].add(ch_id)
-        return locations, {pk: frozenset(ids) for pk, ids in channels_of.items()}
-
-    def routing_snapshot(
-        *,
-        skus: Sequence[str],
-        channel: Any,
-        capacity_used: Any = None,
-        extra_location_ids: Sequence[int] = (),
-    ) -> Any:
+    def snapshot_locations(*, channel: Any, extra_location_ids: Sequence[int] = ()) -> Any:
         if channel is None or any(extra_location_ids):
-            return original(
-                skus=skus,
-                channel=channel,
-                capacity_used=capacity_used,
-                extra_location_ids=extra_location_ids,
-            )
-        wanted = set(skus)
-        missing = wanted - sku_ids.keys()
-        if missing:
-            sku_ids.update(Product.objects.filter(sku__in=missing).values_list("sku", "pk"))
-        product_ids = {sku: sku_ids[sku] for sku in wanted if sku in sku_ids}
-        locations, channels_of = networks.get(channel.pk, lambda: load_network(channel.pk))
-        sku_of = {pk: sku for sku, pk in product_ids.items()}
-        atp: dict[int, dict[str, int]] = {pk: {} for pk in locations}
-        level_ids: dict[tuple[int, int], int] = {}
-        if product_ids:
-            rows = StockLevel.objects.filter(
-                location_id__in=locations.keys(), product_id__in=product_ids.values()
-            ).values_list("pk", "location_id", "product_id", "on_hand", "reserved", "safety_stock")
-            for level_id, loc_id, prod_id, on_hand, reserved, safety in rows:
-                level_ids[(loc_id, prod_id)] = level_id
-                available = on_hand - reserved - safety
-                if available > 0:
-                    atp[loc_id][sku_of[prod_id]] = available
-        used: Mapping[int, int] = {}
-        if capacity_used is not None and any(
-            loc.daily_capacity is not None for loc in locations.values()
-        ):
-            used = capacity_used() if callable(capacity_used) else capacity_used
-        candidates = [
-            Candidate(
-                location_id=loc.pk,
-                code=loc.code,
-                name=loc.name,
-                kind=loc.kind,
-                active=loc.active,
-                country=loc.country,
-                latitude=loc.latitude,
-                longitude=loc.longitude,
-                services=frozenset(loc.services),
-                channel_ids=channels_of[loc.pk],
-                atp=atp[loc.pk],
-                capacity_left=(
-                    None if loc.daily_capacity is None else loc.daily_capacity - used.get(loc.pk, 0)
-                ),
-                base_cost=float(loc.base_cost),
-                cost_per_km=float(loc.cost_per_km),
-                priority=loc.priority,
-                tags=frozenset(loc.tags or ()),
-                served_countries=frozenset(loc.served_countries or ()),
-                processing_days=loc.processing_days,
-            )
-            for loc in locations.values()
-        ]
-        snapshot = selectors.Snapshot(
-            candidates=candidates,
-            product_ids=product_ids,
-            locations=locations,
-            level_ids=level_ids,
-        )
-        if not checked:
-            # This is a copy of routing_snapshot plus caches: fail loudly once it drifts.
-            fresh = original(skus=skus, channel=channel, capacity_used=capacity_used)
-            if (fresh.candidates, fresh.product_ids, fresh.level_ids) != (
-                snapshot.candidates,
-                snapshot.product_ids,
-                snapshot.level_ids,
-            ):
-                raise RuntimeError("snapshot experiment no longer matches routing_snapshot")
-            checked.append(True)
-        return snapshot
+            return original(channel=channel, extra_location_ids=extra_location_ids)
+        return networks.get(channel.pk, lambda: original(channel=channel))
 
-    allocation.routing_snapshot = routing_snapshot
+    selectors.snapshot_locations = snapshot_locations
 
 
 # --- strategy ---------------------------------------------------------------------------

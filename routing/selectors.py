@@ -114,6 +114,26 @@ class LocationRow:
 _LOCATION_COLUMNS = [f for f in LocationRow.__dataclass_fields__ if f != "pk"]
 
 
+def snapshot_locations(
+    *, channel: Channel | None, extra_location_ids: Sequence[int] = ()
+) -> tuple[dict[int, LocationRow], dict[int, frozenset[int]]]:
+    """The candidate locations (those serving the channel, all when no channel, plus
+    `extra_location_ids`) and the channels each serves: two queries."""
+    locations_qs = Location.objects.all()
+    if channel is not None:
+        locations_qs = locations_qs.filter(Q(channels=channel) | Q(pk__in=list(extra_location_ids)))
+    locations: dict[int, LocationRow] = {}
+    for row in locations_qs.distinct().order_by("pk").values_list("pk", *_LOCATION_COLUMNS):
+        loc = LocationRow(*row)
+        locations[loc.pk] = loc
+    channels_of: dict[int, set[int]] = {pk: set() for pk in locations}
+    for loc_id, ch_id in Location.channels.through.objects.filter(
+        location_id__in=locations.keys()
+    ).values_list("location_id", "channel_id"):
+        channels_of[loc_id].add(ch_id)
+    return locations, {pk: frozenset(ids) for pk, ids in channels_of.items()}
+
+
 def routing_snapshot(
     *,
     skus: Sequence[str],
@@ -131,20 +151,11 @@ def routing_snapshot(
     if product_ids is None:
         product_ids = dict(Product.objects.filter(sku__in=set(skus)).values_list("sku", "pk"))
     else:
-        product_ids = {sku: pk for sku, pk in product_ids.items() if sku in set(skus)}
-    locations_qs = Location.objects.all()
-    if channel is not None:
-        locations_qs = locations_qs.filter(Q(channels=channel) | Q(pk__in=list(extra_location_ids)))
-    locations: dict[int, LocationRow] = {}
-    for row in locations_qs.distinct().order_by("pk").values_list("pk", *_LOCATION_COLUMNS):
-        loc = LocationRow(*row)
-        locations[loc.pk] = loc
-    through = Location.channels.through
-    channels_of: dict[int, set[int]] = {pk: set() for pk in locations}
-    for loc_id, ch_id in through.objects.filter(location_id__in=locations.keys()).values_list(
-        "location_id", "channel_id"
-    ):
-        channels_of[loc_id].add(ch_id)
+        wanted = set(skus)
+        product_ids = {sku: pk for sku, pk in product_ids.items() if sku in wanted}
+    locations, channels_of = snapshot_locations(
+        channel=channel, extra_location_ids=extra_location_ids
+    )
     sku_of = {pk: sku for sku, pk in product_ids.items()}
     atp: dict[int, dict[str, int]] = {pk: {} for pk in locations}
     level_ids: dict[tuple[int, int], int] = {}
@@ -172,7 +183,7 @@ def routing_snapshot(
             latitude=loc.latitude,
             longitude=loc.longitude,
             services=loc.services,
-            channel_ids=frozenset(channels_of[loc.pk]),
+            channel_ids=channels_of[loc.pk],
             atp=atp[loc.pk],
             capacity_left=(
                 None if loc.daily_capacity is None else loc.daily_capacity - used.get(loc.pk, 0)
