@@ -4,12 +4,16 @@
 - same key + different body -> 422 `idempotency_key_reused`;
 - same key while the first request is still running -> 409 `idempotency_in_progress`;
 - missing key -> 400 `idempotency_key_missing`.
-The key is claimed in its own short transaction (so concurrent twins see it at once); the
-response is stored in the same transaction as the change, so a crash can never leave an
-order without its stored response. Failed requests free the key: a retry runs again
-(a refusal such as out_of_stock may succeed later). A claim left incomplete for
-ABANDONED_AFTER (its process died before committing, so nothing changed) may be taken over;
-keys are kept for KEY_RETENTION.
+
+Everything happens in the request's one transaction (docs/decisions/0004-lean-order-intake.md):
+the first statement takes a transaction-scoped advisory lock on the key (never waiting: a twin
+that finds it taken answers 409 at once) and reads any stored response in the same round
+trip; the response is stored by the same transaction as the change, just before it commits.
+So a crash can neither leave an order without its stored response nor leave a claim behind
+(rolling back frees the lock), and failed requests keep the key free: a retry runs again (a
+refusal such as out_of_stock may succeed later). Keys are kept for KEY_RETENTION.
+Two different keys in flight at the same instant share an advisory lock only if their 64-bit
+hashes collide; one of them would then get a retryable 409.
 """
 
 from __future__ import annotations
@@ -20,20 +24,30 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
+from oms.errors import OMSError
 from oms.models import Channel
 
 from .errors import IdempotencyInProgress, IdempotencyKeyMissing, IdempotencyKeyReused
 from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
-# A claim older than this without a stored response was abandoned (the process died).
+# Claims without a stored response were written by versions before the single-transaction
+# design (their process died before committing): older than this, they may be taken over.
 ABANDONED_AFTER = timedelta(seconds=120)
 # Keys are remembered this long; then a retry with the same key creates a new order.
 KEY_RETENTION = timedelta(hours=24)
+
+_CLAIM_SQL = (
+    "SELECT lock.taken, r.id, r.request_hash, r.completed, r.response_status, "
+    "r.response_body, r.created_at "
+    "FROM (SELECT pg_try_advisory_xact_lock(%s) AS taken) AS lock "
+    f"LEFT JOIN {IdempotencyRecord._meta.db_table} AS r "
+    "ON r.channel_id = %s AND r.scope = %s AND r.key = %s"
+)
 
 
 def _fingerprint(data: Any) -> str:
@@ -42,13 +56,13 @@ def _fingerprint(data: Any) -> str:
     ).hexdigest()
 
 
-def idempotent(
-    *,
-    request: Any,
-    channel: Channel,
-    scope: str,
-    handler: Callable[[], tuple[int, Any]],
-) -> Response:
+def _lock_id(channel_id: int, scope: str, key: str) -> int:
+    """A signed 64-bit advisory lock id for (channel, scope, key)."""
+    digest = hashlib.blake2b(f"{channel_id}\x00{scope}\x00{key}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+def _validated_key(request: Any) -> str:
     key = (request.headers.get(HEADER) or "").strip()
     if not key:
         raise IdempotencyKeyMissing()
@@ -60,50 +74,101 @@ def idempotent(
         raise IdempotencyKeyMissing(
             "The Idempotency-Key must be printable text.", code="idempotency_key_invalid"
         )
+    return key
+
+
+class _Stored:
+    """A stored record as the claim read it."""
+
+    def __init__(self, row: tuple) -> None:
+        (self.pk, self.request_hash, self.completed, self.status, self.body, self.created_at) = row
+        if isinstance(self.body, str):  # the raw query bypasses JSONField's decoding
+            self.body = json.loads(self.body)
+
+
+def _claim(channel: Channel, scope: str, key: str) -> tuple[bool, _Stored | None]:
+    """(lock taken, stored record or None), in one statement on PostgreSQL. Elsewhere (the
+    SQLite quickstart, whose transactions take the write lock up front) only the read."""
+    if connection.vendor != "postgresql":
+        record = (
+            IdempotencyRecord.objects.filter(channel=channel, scope=scope, key=key)
+            .values_list(
+                "pk",
+                "request_hash",
+                "completed",
+                "response_status",
+                "response_body",
+                "created_at",
+            )
+            .first()
+        )
+        return True, _Stored(record) if record else None
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, [_lock_id(channel.pk, scope, key), channel.pk, scope, key])
+        taken, *record = cursor.fetchone()
+    return bool(taken), _Stored(tuple(record)) if record[0] is not None else None
+
+
+def _replay(stored: _Stored, fingerprint: str) -> Response:
+    if stored.request_hash != fingerprint:
+        raise IdempotencyKeyReused()
+    return Response(stored.body, status=stored.status, headers={"Idempotent-Replayed": "true"})
+
+
+def _stored_after_conflict(channel: Channel, scope: str, key: str) -> IdempotencyRecord | None:
+    return IdempotencyRecord.objects.filter(
+        channel=channel, scope=scope, key=key, completed=True
+    ).first()
+
+
+def idempotent(
+    *,
+    request: Any,
+    channel: Channel,
+    scope: str,
+    handler: Callable[[], tuple[int, Any]],
+) -> Response:
+    """Run `handler` (-> (status, body)) at most once per key, in one transaction with the
+    key's claim and its stored response."""
+    key = _validated_key(request)
     fingerprint = _fingerprint(request.data)
-    record = None
-    for _attempt in range(2):
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    channel=channel, scope=scope, key=key, request_hash=fingerprint
-                )
-            break
-        except IntegrityError:
-            existing = IdempotencyRecord.objects.filter(
-                channel=channel, scope=scope, key=key
-            ).first()
-            if existing is None:  # the first request failed and freed the key meanwhile
-                raise IdempotencyInProgress()
-            if existing.request_hash != fingerprint:
-                raise IdempotencyKeyReused()
-            if existing.completed:
-                return Response(
-                    existing.response_body,
-                    status=existing.response_status,
-                    headers={"Idempotent-Replayed": "true"},
-                )
-            # The response is stored in the same transaction as the change, so a claim that
-            # stayed incomplete this long belongs to a request that died before committing:
-            # nothing was changed, and the key may be claimed again.
-            abandoned = IdempotencyRecord.objects.filter(
-                pk=existing.pk,
-                completed=False,
-                created_at__lt=timezone.now() - ABANDONED_AFTER,
-            ).delete()[0]
-            if not abandoned:
-                raise IdempotencyInProgress()
-    if record is None:
-        raise IdempotencyInProgress()
     try:
         with transaction.atomic():
+            taken, stored = _claim(channel, scope, key)
+            if stored is not None and stored.completed:
+                return _replay(stored, fingerprint)
+            if not taken:
+                raise IdempotencyInProgress()
+            if stored is not None:  # a claim left by an older version (see ABANDONED_AFTER)
+                if stored.request_hash != fingerprint:
+                    raise IdempotencyKeyReused()
+                if stored.created_at >= timezone.now() - ABANDONED_AFTER:
+                    raise IdempotencyInProgress()
+                IdempotencyRecord.objects.filter(pk=stored.pk).delete()
             status, body = handler()
-            IdempotencyRecord.objects.filter(pk=record.pk).update(
-                completed=True, response_status=status, response_body=body
+            IdempotencyRecord.objects.create(
+                channel=channel,
+                scope=scope,
+                key=key,
+                request_hash=fingerprint,
+                completed=True,
+                response_status=status,
+                response_body=body,
             )
-    except BaseException:
-        IdempotencyRecord.objects.filter(pk=record.pk).delete()
-        raise
+    except (IntegrityError, OMSError):
+        # A twin may have committed between our snapshot and our lock (READ COMMITTED reads
+        # before the lock is granted): our work rolled back on its unique constraints, or
+        # failed on the stock it took. Its stored response is the answer to this request too.
+        twin = _stored_after_conflict(channel, scope, key)
+        if twin is None:
+            raise
+        if twin.request_hash != fingerprint:
+            raise IdempotencyKeyReused() from None
+        return Response(
+            twin.response_body,
+            status=twin.response_status,
+            headers={"Idempotent-Replayed": "true"},
+        )
     return Response(body, status=status)
 
 

@@ -442,6 +442,45 @@ def test_concurrent_twins_with_one_idempotency_key_create_one_order(channel, api
     assert_stock_consistent()
 
 
+def test_a_twin_arriving_while_the_first_request_runs_gets_409_then_the_replay(channel, api_key):
+    """The first request holds its key's advisory lock until it commits: a twin arriving
+    meanwhile is answered 409 at once (it does not wait), and after the commit it replays."""
+    from django.db import transaction
+
+    from orders.idempotency import _lock_id
+
+    product = ProductFactory()
+    stock(LocationFactory(channels=[channel]), product, 10)
+    body = order_body("TWIN-2", [(product, 1)])
+    holding, release = threading.Event(), threading.Event()
+
+    def first_request_running() -> None:
+        # What the first request's transaction holds while it routes and reserves.
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s)",
+                    [_lock_id(channel.pk, "order_create", "slow-key")],
+                )
+            holding.set()
+            release.wait(JOIN_TIMEOUT)
+
+    def twin() -> None:
+        holding.wait(JOIN_TIMEOUT)
+        replies.append(place_order(api_key, body, key="slow-key"))
+        release.set()
+
+    replies: list[Reply] = []
+    assert run_threads([first_request_running, twin]) == []
+
+    assert [(r.status, r.code) for r in replies] == [(409, "idempotency_in_progress")]
+    assert Order.objects.count() == 0
+    created = place_order(api_key, body, key="slow-key")
+    replayed = place_order(api_key, body, key="slow-key")
+    assert (created.status, replayed.status, replayed.order_id) == (201, 201, created.order_id)
+    assert Order.objects.count() == 1
+
+
 # --- 4. Rejection and staff reroute of the same order -----------------------------------
 
 
