@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
 
 from django.db import models
 from django.utils import timezone
@@ -44,6 +45,9 @@ class Channel(models.Model):
     hold_minutes = models.PositiveSmallIntegerField(
         default=15, help_text="Default lifetime of a checkout hold."
     )
+    # Replaced whenever locations, their channels or strategies change: the key of the
+    # per-process routing configuration cache (routing/config_cache.py).
+    routing_stamp = models.UUIDField(default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

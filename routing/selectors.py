@@ -13,6 +13,7 @@ from inventory.errors import UnknownLocation
 from inventory.models import InboundStock, Location, Product, StockLevel
 from oms.models import Channel
 
+from . import config_cache
 from .errors import StrategyInvalid, StrategyNotFound, UnknownSku
 from .models import RoutingStrategy, StrategyVersion
 from .planner import (
@@ -43,7 +44,20 @@ class ChosenStrategy:
 def strategy_for_context(
     *, channel: Channel | None, country: str, delivery_type: str
 ) -> ChosenStrategy:
-    """The active strategy version for this context: most specific match, then precedence."""
+    """The active strategy version for this context: most specific match, then precedence.
+    Cached per process until strategies change (routing/config_cache.py)."""
+    return config_cache.cached(
+        channel,
+        ("strategy", country, delivery_type),
+        lambda: _strategy_for_context(
+            channel=channel, country=country, delivery_type=delivery_type
+        ),
+    )
+
+
+def _strategy_for_context(
+    *, channel: Channel | None, country: str, delivery_type: str
+) -> ChosenStrategy:
     versions = (
         StrategyVersion.objects.filter(status=StrategyVersion.Status.ACTIVE)
         .select_related("strategy")
@@ -118,7 +132,20 @@ def snapshot_locations(
     *, channel: Channel | None, extra_location_ids: Sequence[int] = ()
 ) -> tuple[dict[int, LocationRow], dict[int, frozenset[int]]]:
     """The candidate locations (those serving the channel, all when no channel, plus
-    `extra_location_ids`) and the channels each serves: two queries."""
+    `extra_location_ids`) and the channels each serves. A channel's network is cached per
+    process until locations change (routing/config_cache.py); otherwise two queries."""
+    if channel is not None:
+        network = config_cache.cached(
+            channel, "network", lambda: _snapshot_locations(channel=channel)
+        )
+        if all(pk in network[0] for pk in extra_location_ids if pk):
+            return network
+    return _snapshot_locations(channel=channel, extra_location_ids=extra_location_ids)
+
+
+def _snapshot_locations(
+    *, channel: Channel | None, extra_location_ids: Sequence[int] = ()
+) -> tuple[dict[int, LocationRow], dict[int, frozenset[int]]]:
     locations_qs = Location.objects.all()
     if channel is not None:
         locations_qs = locations_qs.filter(Q(channels=channel) | Q(pk__in=list(extra_location_ids)))

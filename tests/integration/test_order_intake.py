@@ -456,7 +456,16 @@ def test_click_and_collect_intake_costs_one_query_more_than_shipping(net):  # ty
     # Regression: the pickup store was loaded with .only("pk", "code") and its country and
     # coordinates were then fetched one deferred query each.
     stock(net.berlin, net.shirt, 5)
-    stock(net.store, net.shirt, 5)
+    stock(net.store, net.shirt, 10)
+    # Warm the per-process routing cache (network, strategy per delivery type) for both.
+    place_order(net.channel, ("SHIRT", 1))
+    place_order(
+        net.channel,
+        ("SHIRT", 1),
+        address={},
+        delivery_type="click_collect",
+        pickup_location_code="store-berlin",
+    )
 
     with CaptureQueriesContext(connection) as ship:
         place_order(net.channel, ("SHIRT", 1))
