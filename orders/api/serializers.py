@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from orders.models import (
@@ -226,6 +229,87 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "name": order.customer_name,
             "phone": order.customer_phone,
         }
+
+    def to_representation(self, order: Order) -> dict[str, Any]:
+        """The declared fields' output, built directly: DRF's generic path copies and walks
+        ~60 field objects per order, a fifth of intake's CPU. The declared fields still
+        define the schema; a test holds both outputs equal (tests/api/test_order_output.py)."""
+        return {
+            "id": order.pk,
+            "external_reference": order.external_reference,
+            "channel": order.channel.code,
+            "state": order.state,
+            "version": order.version,
+            "customer": self.get_customer(order),
+            "billing_address": order.billing_address,
+            "shipping_address": order.shipping_address,
+            "delivery_type": order.delivery_type,
+            "pickup_location": order.pickup_location.code if order.pickup_location_id else None,
+            "currency": order.currency,
+            "subtotal": _money(order.subtotal),
+            "shipping_total": _money(order.shipping_total),
+            "total": _money(order.total),
+            "payment_status": order.payment_status,
+            "priority": order.priority,
+            "strategy_name": order.strategy_name,
+            "lines": [
+                {
+                    "line_number": line.line_number,
+                    "sku": line.sku,
+                    "name": line.name,
+                    "quantity": line.quantity,
+                    "cancelled_quantity": line.cancelled_quantity,
+                    "open_quantity": line.open_quantity,
+                    "unit_price": _money(line.unit_price),
+                }
+                for line in order.lines.all()
+            ],
+            "fulfilments": [_fulfilment(f) for f in order.fulfilments.all()],
+            "placed_at": _when(order.placed_at),
+            "updated_at": _when(order.updated_at),
+            "waiting_since": _when(order.waiting_since),
+            "escalated_at": _when(order.escalated_at),
+        }
+
+
+_CENT = Decimal("0.01")
+
+
+def _money(value: Decimal | None) -> str | None:
+    """DRF's DecimalField output for the models' two decimal places."""
+    return None if value is None else f"{Decimal(value).quantize(_CENT):f}"
+
+
+def _when(value: datetime | None) -> str | None:
+    """DRF's DateTimeField output: ISO 8601 in the current time zone, UTC as `Z`."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _fulfilment(f: Fulfilment) -> dict[str, Any]:
+    return {
+        "id": f.pk,
+        "order_id": f.order_id,
+        "location": f.location.code,
+        "transfer_to": f.transfer_to.code if f.transfer_to_id else None,
+        "state": f.state,
+        "lines": [
+            {
+                "line_number": fl.order_line.line_number,
+                "sku": fl.order_line.sku,
+                "quantity": fl.quantity,
+            }
+            for fl in f.lines.all()
+        ],
+        "carrier": f.carrier,
+        "tracking_number": f.tracking_number,
+        "rejection_reason": f.rejection_reason,
+        "distance_km": f.distance_km,
+        "created_at": _when(f.created_at),
+        "updated_at": _when(f.updated_at),
+    }
 
 
 class OrderEventOutputSerializer(serializers.ModelSerializer):
