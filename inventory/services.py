@@ -29,6 +29,7 @@ from .errors import (
     WouldBreakReservations,
 )
 from .models import InboundStock, Location, Product, Reservation, StockLevel, StockMovement
+from .reservation_sql import reserve_levels
 from .signals import stock_arrived
 
 Kind = StockMovement.Kind
@@ -103,6 +104,8 @@ def stock_reserve(
     update locks nothing), so the common one-level case costs no extra query.
     `known_level_ids` ((location_id, product_id) -> stock level id) saves a lookup when the
     caller already read them (the routing snapshot does).
+    On PostgreSQL the updates, reservations and movements are one statement with the same
+    rules (inventory/reservation_sql.py); the ORM path below serves other databases.
     """
     if not requests:
         return []
@@ -132,6 +135,15 @@ def stock_reserve(
                 )
                 continue
             per_level[level_id] += req.quantity
+        if not short and transaction.get_connection().vendor == "postgresql":
+            return _reserve_in_one_statement(
+                requests=requests,
+                level_ids=ids,
+                per_level=per_level,
+                actor=actor,
+                reference=reference,
+                savepoint=in_callers_transaction and len(per_level) > 1,
+            )
         failed_levels: list[int] = []
         # Left unreleased on success (the commit releases it): one query, not two.
         savepoint = (
@@ -188,6 +200,58 @@ def stock_reserve(
             ]
         )
         return reservations
+
+
+def _reserve_in_one_statement(
+    *,
+    requests: Sequence[ReservationRequest],
+    level_ids: Mapping[tuple[int, int], int],
+    per_level: Mapping[int, int],
+    actor: str,
+    reference: str,
+    savepoint: bool,
+) -> list[Reservation]:
+    """stock_reserve on PostgreSQL: levels, reservations and movements in one statement
+    (inventory/reservation_sql.py). Several levels are locked in pk order; when one is short
+    the savepoint drops those locks again (see stock_reserve)."""
+    now = timezone.now()
+    ordered = [(level_ids[(r.location_id, r.product_id)], r.quantity, r.holder) for r in requests]
+    point = transaction.savepoint() if savepoint else None
+    result = reserve_levels(
+        per_level=per_level, requests=ordered, reference=reference, actor=actor, now=now
+    )
+    if not result.ok:
+        if point is not None:
+            transaction.savepoint_rollback(point)
+        levels = list(StockLevel.objects.filter(pk__in=list(per_level)).order_by("pk"))
+        lines = [
+            {
+                "location_id": lvl.location_id,
+                "product_id": lvl.product_id,
+                "requested": per_level[lvl.pk],
+                "available": lvl.available,
+            }
+            for lvl in levels
+        ]
+        # Read after the fact: a level short at the time may have units again (a release
+        # committed meanwhile); then every level is reported.
+        raise InsufficientStock(
+            lines=[ln for ln in lines if ln["available"] < ln["requested"]] or lines
+        )
+    reservations = []
+    for pk, (level_id, quantity, holder) in zip(result.reservation_ids, ordered, strict=True):
+        reservation = Reservation(
+            pk=pk,
+            stock_level_id=level_id,
+            quantity=quantity,
+            holder=holder,
+            status=Reservation.Status.ACTIVE,
+            created_at=now,
+        )
+        reservation._state.adding = False
+        reservation._state.db = transaction.get_connection().alias
+        reservations.append(reservation)
+    return reservations
 
 
 def _close_reservations(

@@ -314,3 +314,39 @@ def test_receipts_of_one_sku_at_two_locations_do_not_wait_for_each_other():
     assert waited == []
     assert StockLevel.objects.filter(product=product).aggregate(s=Sum("on_hand"))["s"] == 10
     assert stock_ledger_mismatches() == []
+
+
+def test_a_failed_reservation_of_several_levels_drops_their_row_locks():
+    """stock_reserve locks several levels in pk order before it decides; when one is short,
+    the caller's transaction goes on (it may re-plan) without holding any of them, or its
+    re-plan could lock other levels out of pk order and deadlock with concurrent orders."""
+    plenty = stock(LocationFactory(), ProductFactory(), 10)
+    scarce = stock(LocationFactory(), ProductFactory(), 1)
+    free_meanwhile: list[bool] = []
+
+    def other_connection_can_lock() -> None:
+        try:
+            with transaction.atomic():
+                list(
+                    StockLevel.objects.select_for_update(nowait=True).filter(
+                        pk__in=[plenty.pk, scarce.pk]
+                    )
+                )
+            free_meanwhile.append(True)
+        except OperationalError:
+            free_meanwhile.append(False)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        with pytest.raises(InsufficientStock):
+            stock_reserve(
+                requests=[request(plenty, 5, "line:1"), request(scarce, 2, "line:2")],
+                actor="test",
+            )
+        probe = threading.Thread(target=other_connection_can_lock)
+        probe.start()
+        probe.join(10)
+
+    assert free_meanwhile == [True]
+    assert StockLevel.objects.get(pk=plenty.pk).reserved == 0

@@ -256,6 +256,67 @@ def test_atp_subtracts_reserved_and_safety_stock():
     assert exc.value.details["lines"][0]["available"] == 0
 
 
+def test_reserving_several_levels_returns_the_stored_reservations_in_request_order():
+    a, b = (
+        stock(LocationFactory(), ProductFactory(), 10),
+        stock(LocationFactory(), ProductFactory(), 10),
+    )
+    requests = [req(b, 2, "line:1"), req(a, 1, "line:2"), req(b, 3, "line:3")]
+
+    reservations = stock_reserve(requests=requests, actor="test", reference="order:9")
+
+    assert [(r.stock_level_id, r.quantity, r.holder) for r in reservations] == [
+        (b.pk, 2, "line:1"),
+        (a.pk, 1, "line:2"),
+        (b.pk, 3, "line:3"),
+    ]
+    stored = {r.pk: r for r in Reservation.objects.all()}
+    for reservation in reservations:
+        fresh = stored[reservation.pk]
+        assert (fresh.stock_level_id, fresh.quantity, fresh.holder, fresh.status) == (
+            reservation.stock_level_id,
+            reservation.quantity,
+            reservation.holder,
+            reservation.status,
+        )
+        assert fresh.created_at == reservation.created_at
+    assert (quantities(a)[1], quantities(b)[1]) == (1, 5)  # two requests on b: one update
+    assert sorted(
+        StockMovement.objects.filter(kind=Kind.RESERVATION).values_list(
+            "reservation_id", "reserved_delta", "reference"
+        )
+    ) == sorted((r.pk, r.quantity, "order:9") for r in reservations)
+    assert stock_ledger_mismatches() == []
+
+
+def test_one_short_level_among_several_reserves_nothing_in_the_callers_transaction():
+    """Inside a caller's transaction (as routing calls it): nothing written, the transaction
+    stays usable (the dropped row locks: tests/concurrency/test_stock_concurrency.py)."""
+    a, b = (
+        stock(LocationFactory(), ProductFactory(), 10),
+        stock(LocationFactory(), ProductFactory(), 1),
+    )
+    before = snapshot()
+
+    with transaction.atomic():
+        with pytest.raises(InsufficientStock) as exc:
+            stock_reserve(requests=[req(a, 5), req(b, 2)], actor="test")
+        assert snapshot() == before
+        assert exc.value.details["lines"] == [
+            {
+                "location_id": b.location_id,
+                "product_id": b.product_id,
+                "requested": 2,
+                "available": 1,
+            }
+        ]
+        # still usable: the next plan reserves what is there
+        stock_reserve(requests=[req(a, 5), req(b, 1)], actor="test")
+
+    assert (quantities(a)[1], quantities(b)[1]) == (5, 1)
+    assert stock_ledger_mismatches() == []
+
+
 @pytest.mark.parametrize("quantity", [0, -1])
 def test_reserve_rejects_non_positive_quantities(level, quantity):
     before = snapshot()
