@@ -361,9 +361,10 @@ SELECT count(*) FROM (
 """
 
 # What each row will do, from the locked levels. New levels get their id here, so the
-# movements need no join back after the upsert.
+# movements need no join back after the upsert. The DROP is its own statement: with
+# server-side binding a statement with parameters must be a single command.
+_DROP_PLAN = "DROP TABLE IF EXISTS stock_import_plan"
 _CREATE_PLAN = """
-DROP TABLE IF EXISTS stock_import_plan;
 CREATE TEMPORARY TABLE stock_import_plan ON COMMIT DROP AS
 SELECT
     r.line,
@@ -484,6 +485,7 @@ def _apply_copy(
             raise errors.rejection()
         cursor.execute("ANALYZE stock_import_rows")
         cursor.execute(_LOCK_LEVELS)
+        cursor.execute(_DROP_PLAN)
         cursor.execute(_CREATE_PLAN, {"counted_at": counted_at})
         cursor.execute(_PLAN_FIGURES)
         (
