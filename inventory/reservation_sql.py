@@ -5,8 +5,11 @@ Same rules as the portable path in `inventory.services.stock_reserve`, fewer rou
 - one level: a conditional UPDATE (`... WHERE on_hand >= reserved + safety_stock + qty`); when
   it matches no row nothing is written and no row stays locked;
 - several levels: they are locked first, in primary-key order (`ORDER BY id FOR UPDATE` locks
-  after sorting), then updated only if every one of them can give its quantity; otherwise
-  nothing is written. The rows stay locked until the caller rolls back to its savepoint.
+  after sorting; the update waits for all of them through `all_locked`), then each gets the
+  same conditional UPDATE. The condition lives in the UPDATE itself, so PostgreSQL re-checks
+  it on the newest row version (a value read by the locking SELECT can be older). When a
+  level is short, no reservation is written and the caller rolls back to its savepoint,
+  which undoes the levels already updated and drops the locks.
 The reservations are inserted in request order, so their ids ascend with it.
 """
 
@@ -35,20 +38,18 @@ verdict AS (SELECT count(*) > 0 AS ok FROM granted),"""
 _SEVERAL_LEVELS = f"""
 wanted (level_id, qty) AS (SELECT * FROM unnest(%(levels)s::bigint[], %(qtys)s::integer[])),
 locked AS MATERIALIZED (
-    SELECT s.id, s.on_hand - s.reserved - s.safety_stock AS available
-    FROM {_LEVEL} AS s WHERE s.id = ANY(%(levels)s::bigint[])
+    SELECT s.id FROM {_LEVEL} AS s WHERE s.id = ANY(%(levels)s::bigint[])
     ORDER BY s.id FOR UPDATE
 ),
-verdict AS MATERIALIZED (
-    SELECT count(*) = cardinality(%(levels)s::bigint[]) AND bool_and(l.available >= w.qty) AS ok
-    FROM wanted AS w JOIN locked AS l ON l.id = w.level_id
-),
+all_locked AS MATERIALIZED (SELECT count(*) AS n FROM locked),
 granted AS (
     UPDATE {_LEVEL} AS s SET reserved = s.reserved + w.qty
-    FROM wanted AS w, verdict AS v
-    WHERE s.id = w.level_id AND v.ok
+    FROM wanted AS w, all_locked AS a
+    WHERE s.id = w.level_id AND a.n > 0
+      AND s.on_hand >= s.reserved + s.safety_stock + w.qty
     RETURNING s.id
-),"""
+),
+verdict AS (SELECT count(*) = cardinality(%(levels)s::bigint[]) AS ok FROM granted),"""
 
 _WRITES = f"""
 requested (ord, level_id, qty, holder) AS (
