@@ -8,7 +8,11 @@ change that rolled back).
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from django.db import connection
+from django.utils import timezone
 
 from oms.models import OutboxMessage
 
@@ -61,26 +65,65 @@ class EventRecorder:
             )
         )
 
-    def flush(self) -> list[OrderEvent]:
+    def flush(self) -> None:
+        """Write the collected events and their outbox messages (one statement on
+        PostgreSQL, two elsewhere)."""
         if not self.pending:
-            return []
-        events = OrderEvent.objects.bulk_create(self.pending)
-        OutboxMessage.objects.bulk_create(
-            [
-                OutboxMessage(
-                    topic=f"order.{event.type}",
-                    payload={
-                        "order_id": self.order.pk,
-                        "channel": self.order.channel_id,
-                        "external_reference": self.order.external_reference,
-                        "sequence": event.sequence,
-                        "type": event.type,
-                        "actor": event.actor,
-                        "data": event.data,
-                    },
-                )
-                for event in events
-            ]
-        )
+            return
+        messages = [
+            OutboxMessage(
+                topic=f"order.{event.type}",
+                payload={
+                    "order_id": self.order.pk,
+                    "channel": self.order.channel_id,
+                    "external_reference": self.order.external_reference,
+                    "sequence": event.sequence,
+                    "type": event.type,
+                    "actor": event.actor,
+                    "data": event.data,
+                },
+            )
+            for event in self.pending
+        ]
+        if connection.vendor == "postgresql":
+            _insert_events_and_messages(self.pending, messages)
+        else:
+            OrderEvent.objects.bulk_create(self.pending)
+            OutboxMessage.objects.bulk_create(messages)
         self.pending = []
-        return events
+
+
+_EVENTS_AND_MESSAGES_SQL = f"""
+WITH events AS (
+    INSERT INTO {OrderEvent._meta.db_table} (order_id, sequence, type, actor, data, created_at)
+    SELECT * FROM unnest(
+        %s::bigint[], %s::integer[], %s::text[], %s::text[], %s::jsonb[], %s::timestamptz[]
+    )
+)
+INSERT INTO {OutboxMessage._meta.db_table}
+    (topic, payload, status, attempts, available_at, created_at, delivered_at, last_error)
+SELECT topic, payload, %s, 0, at, at, NULL, ''
+FROM unnest(%s::text[], %s::jsonb[], %s::timestamptz[]) AS m (topic, payload, at)
+"""
+
+
+def _insert_events_and_messages(events: list[OrderEvent], messages: list[OutboxMessage]) -> None:
+    """Both inserts in one round trip. JSON is encoded as the models' JSONFields do
+    (json.dumps, no custom encoder)."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _EVENTS_AND_MESSAGES_SQL,
+            [
+                [e.order_id for e in events],
+                [e.sequence for e in events],
+                [e.type for e in events],
+                [e.actor for e in events],
+                [json.dumps(e.data) for e in events],
+                [now] * len(events),
+                OutboxMessage.Status.PENDING,
+                [m.topic for m in messages],
+                [json.dumps(m.payload) for m in messages],
+                [now] * len(messages),
+            ],
+        )
