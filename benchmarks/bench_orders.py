@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_orders.py --scenario flash --flash-stock 500
     .venv/bin/python benchmarks/bench_orders.py --workers 2 --threads 4   # gthread, keep-alive
     .venv/bin/python benchmarks/bench_orders.py --scenario none --breakdown 100   # where it goes
+    .venv/bin/python benchmarks/bench_orders.py --scenario normal --floor   # + an empty view
     .venv/bin/python benchmarks/bench_orders.py --experiments all --breakdown 100
 
 Targets (issue): 3-line orders over 50 locations at 8 concurrent connections: >= 300 orders/s
@@ -81,6 +82,7 @@ TARGET_P99_MS = 50.0
 LAT_RANGE = (47.6, 54.8)
 LON_RANGE = (6.2, 14.9)
 ORDERS_PATH = "/api/v1/orders/"
+HEALTH_PATH = "/health/"
 
 
 # --- Set-up -----------------------------------------------------------------------------
@@ -371,13 +373,14 @@ def drive(
     *,
     port: int,
     api_key: str,
-    factory: OrderFactory,
+    factory: OrderFactory | None,
     connections: int,
     duration: float,
     max_requests: int,
     cpu_pids: dict[str, list[int]] | None = None,
 ) -> LoadResult:
-    """Send orders over `connections` keep-alive connections until the time or count is up."""
+    """Send orders over `connections` keep-alive connections until the time or count is up
+    (no factory: GET /health/ instead, the framework's floor)."""
     counter = itertools.count()
     deadline = time.perf_counter() + duration
     per_thread: list[list[tuple[float, int, float]]] = [[] for _ in range(connections)]
@@ -399,11 +402,14 @@ def drive(
             index = next(counter)
             if index >= max_requests or time.perf_counter() >= deadline:
                 break
-            body = factory.body(index)
-            headers["Idempotency-Key"] = f"{factory.run}-{index}"
             started = time.perf_counter()
             try:
-                conn.request("POST", ORDERS_PATH, body=body, headers=headers)
+                if factory is None:
+                    conn.request("GET", HEALTH_PATH)
+                else:
+                    body = factory.body(index)
+                    headers["Idempotency-Key"] = f"{factory.run}-{index}"
+                    conn.request("POST", ORDERS_PATH, body=body, headers=headers)
                 response = conn.getresponse()
                 payload = response.read()
             except (OSError, http.client.HTTPException) as exc:
@@ -412,7 +418,7 @@ def drive(
                 conn.close()
                 continue
             out.append((time.perf_counter() - started, response.status, started))
-            if response.status not in (201, 409):
+            if response.status not in (200, 201, 409):
                 try:
                     code = json.loads(payload).get("code", "?")
                 except ValueError:
@@ -468,8 +474,9 @@ def report(label: str, result: LoadResult, *, accepted_status: int = 201) -> tup
     print(f"\n== {label}")
     print(
         f"requests {len(result.samples) + sum(result.errors.values())} in "
-        f"{result.elapsed:.2f} s: {len(result.samples) / result.elapsed:.1f} requests/s, "
-        f"{rate:.1f} orders/s (201)"
+        f"{result.elapsed:.2f} s: {len(result.samples) / result.elapsed:.1f} requests/s"
+        + (", " if accepted_status == 201 else "")
+        + (f"{rate:.1f} orders/s (201)" if accepted_status == 201 else "")
     )
     if latencies:
         print(
@@ -736,6 +743,12 @@ def main() -> None:
         help="comma-separated intake experiments (benchmarks/intake_experiments.py) or 'all': "
         "measure proposed app changes without editing the app []",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="afterwards, the same load on GET /health/ (an empty view): the framework's "
+        "own cost per request on this machine",
+    )
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--keep-log", action="store_true", help="keep gunicorn's error log")
     args = parser.parse_args()
@@ -870,6 +883,24 @@ def run_http(
             ok &= not result.errors and not result.error_bodies
             ok &= verify_flash(flash_stock=args.flash_stock, accepted=result.count(201))
             connection.close()
+        if args.floor:
+            result = drive(
+                port=server.port,
+                api_key=api_key,
+                factory=None,
+                connections=args.connections,
+                duration=args.duration,
+                max_requests=args.max_requests,
+                cpu_pids=pids,
+            )
+            report(
+                f"floor: GET /health/ (an empty Django view, no database), "
+                f"{args.connections} connections, {args.duration:g} s - what the server "
+                "costs before any order work",
+                result,
+                accepted_status=200,
+            )
+            ok &= not result.errors and not result.error_bodies
     finally:
         server.stop()
         tail = server.log_tail(15)
