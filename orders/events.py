@@ -3,7 +3,8 @@
 One constructor per event type keeps the payloads consistent. Events are collected while a
 service runs and written in one insert at the end, each with an outbox row so the status
 hub can push it to subscribers (same transaction: nothing is lost, nothing is sent for a
-change that rolled back).
+change that rolled back). The routing decisions a service makes are collected by the same
+recorder and written with its events.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from oms.models import OutboxMessage
 
-from .models import Order, OrderEvent
+from .models import Order, OrderEvent, RoutingDecision
 
 
 class EventType:
@@ -52,6 +53,11 @@ class EventRecorder:
         self.order = order
         self.actor = actor
         self.pending: list[OrderEvent] = []
+        self.decisions: list[RoutingDecision] = []
+
+    def add_decision(self, decision: RoutingDecision) -> None:
+        """A routing decision log, written by `flush` with the events."""
+        self.decisions.append(decision)
 
     def add(self, type_: str, **data: Any) -> None:
         self.order.event_count += 1
@@ -66,9 +72,9 @@ class EventRecorder:
         )
 
     def flush(self) -> None:
-        """Write the collected events and their outbox messages (one statement on
-        PostgreSQL, two elsewhere)."""
-        if not self.pending:
+        """Write the collected events, their outbox messages and the routing decisions
+        (one statement on PostgreSQL, one per table elsewhere)."""
+        if not self.pending and not self.decisions:
             return
         messages = [
             OutboxMessage(
@@ -86,18 +92,27 @@ class EventRecorder:
             for event in self.pending
         ]
         if connection.vendor == "postgresql":
-            _insert_events_and_messages(self.pending, messages)
+            _insert_history(self.pending, messages, self.decisions)
         else:
             OrderEvent.objects.bulk_create(self.pending)
             OutboxMessage.objects.bulk_create(messages)
+            RoutingDecision.objects.bulk_create(self.decisions)
         self.pending = []
+        self.decisions = []
 
 
-_EVENTS_AND_MESSAGES_SQL = f"""
+_HISTORY_SQL = f"""
 WITH events AS (
     INSERT INTO {OrderEvent._meta.db_table} (order_id, sequence, type, actor, data, created_at)
     SELECT * FROM unnest(
         %s::bigint[], %s::integer[], %s::text[], %s::text[], %s::jsonb[], %s::timestamptz[]
+    )
+),
+decisions AS (
+    INSERT INTO {RoutingDecision._meta.db_table}
+        (order_id, trigger, strategy_version_id, routable, log, created_at)
+    SELECT * FROM unnest(
+        %s::bigint[], %s::text[], %s::bigint[], %s::boolean[], %s::jsonb[], %s::timestamptz[]
     )
 )
 INSERT INTO {OutboxMessage._meta.db_table}
@@ -107,13 +122,15 @@ FROM unnest(%s::text[], %s::jsonb[], %s::timestamptz[]) AS m (topic, payload, at
 """
 
 
-def _insert_events_and_messages(events: list[OrderEvent], messages: list[OutboxMessage]) -> None:
-    """Both inserts in one round trip. JSON is encoded as the models' JSONFields do
-    (json.dumps, no custom encoder)."""
+def _insert_history(
+    events: list[OrderEvent], messages: list[OutboxMessage], decisions: list[RoutingDecision]
+) -> None:
+    """Events, outbox messages and routing decisions in one round trip. JSON is encoded as
+    the models' JSONFields do (json.dumps, no custom encoder)."""
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            _EVENTS_AND_MESSAGES_SQL,
+            _HISTORY_SQL,
             [
                 [e.order_id for e in events],
                 [e.sequence for e in events],
@@ -121,6 +138,12 @@ def _insert_events_and_messages(events: list[OrderEvent], messages: list[OutboxM
                 [e.actor for e in events],
                 [json.dumps(e.data) for e in events],
                 [now] * len(events),
+                [d.order_id for d in decisions],
+                [d.trigger for d in decisions],
+                [d.strategy_version_id for d in decisions],
+                [d.routable for d in decisions],
+                [json.dumps(d.log) for d in decisions],
+                [now] * len(decisions),
                 OutboxMessage.Status.PENDING,
                 [m.topic for m in messages],
                 [json.dumps(m.payload) for m in messages],
