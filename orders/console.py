@@ -183,6 +183,14 @@ def _line_cancelled(d: Mapping[str, Any], codes: Mapping[int, str]) -> str:
     return text + (f" ({d['reason']})" if d.get("reason") else "")
 
 
+def _totals_changed(d: Mapping[str, Any], codes: Mapping[int, str]) -> str:
+    before, after = d.get("before") or {}, d.get("after") or {}
+    return (
+        f"Totals changed: total {before.get('total')} {ARROW} {after.get('total')} "
+        f"{d.get('currency', '')} (difference {d.get('difference')})"
+    ).replace("  ", " ")
+
+
 def _short_picked(d: Mapping[str, Any], codes: Mapping[int, str]) -> str:
     missing = ", ".join(
         f"line {i.get('line')} {i.get('sku')} missing {i.get('quantity')}"
@@ -220,6 +228,7 @@ DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[int, str]], str]] = {
     EventType.DELIVERY_CHANGED: _delivery_changed,
     EventType.LINE_QUANTITY_CHANGED: _line_quantity,
     EventType.LINE_CANCELLED: _line_cancelled,
+    EventType.TOTALS_CHANGED: _totals_changed,
     EventType.NOTE_ADDED: lambda d, c: f"Note: {d.get('text', '')}",
     EventType.HOLD_CONSUMED: lambda d, c: f"Checkout hold {d.get('hold')} consumed by the order",
 }

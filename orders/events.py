@@ -38,6 +38,7 @@ class EventType:
     DELIVERY_CHANGED = "delivery_option_changed"
     LINE_QUANTITY_CHANGED = "line_quantity_changed"
     LINE_CANCELLED = "line_cancelled"
+    TOTALS_CHANGED = "totals_changed"
     NOTE_ADDED = "note_added"
     HOLD_CONSUMED = "checkout_hold_consumed"
 

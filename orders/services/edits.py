@@ -9,6 +9,7 @@ already shipped or are at the pickup counter are refused.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -386,9 +387,30 @@ def order_line_cancel(
         return _finish_line_edit(order, lines, fulfilments, events)
 
 
+def _recompute_totals(order: Order, lines: dict[int, OrderLine], events: EventRecorder) -> None:
+    """Subtotal = open units x unit price over the lines (cancelled units no longer count;
+    shipped ones do); total = subtotal + shipping. The change is an event, so the shop can
+    refund or charge the difference."""
+    subtotal = sum(
+        (line.unit_price * line.open_quantity for line in lines.values()), Decimal("0")
+    ).quantize(Decimal("0.01"))
+    total = subtotal + order.shipping_total
+    if (subtotal, total) == (order.subtotal, order.total):
+        return
+    events.add(
+        EventType.TOTALS_CHANGED,
+        currency=order.currency,
+        before={"subtotal": str(order.subtotal), "total": str(order.total)},
+        after={"subtotal": str(subtotal), "total": str(total)},
+        difference=str(total - order.total),
+    )
+    order.subtotal, order.total = subtotal, total
+
+
 def _finish_line_edit(
     order: Order, lines: dict[int, OrderLine], fulfilments: list[Fulfilment], events: EventRecorder
 ) -> Order:
+    _recompute_totals(order, lines, events)
     if all(line.open_quantity == 0 for line in lines.values()):
         for fulfilment in _reroutable(fulfilments):
             _transition(fulfilment, "cancel")

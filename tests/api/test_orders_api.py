@@ -373,6 +373,7 @@ def test_cancel_and_line_cancel(api_client, net):  # type: ignore[no-untyped-def
     )
     assert line.status_code == 200, line.content
     assert [ln["open_quantity"] for ln in line.json()["lines"]] == [2, 0]
+    assert (created.json()["total"], line.json()["total"]) == ("44.98", "39.98")
     assert level_of(net.berlin, net.shirt).reserved == 2
     assert_error(
         api_client.post(f"{url}lines/9/cancel/", {}, format="json", HTTP_IF_MATCH=line["ETag"]),
@@ -394,7 +395,11 @@ def test_cancel_and_line_cancel(api_client, net):  # type: ignore[no-untyped-def
     assert_error(patch, 409, "order_closed")
     events = api_client.get(f"{url}events/").json()["results"]
     assert [e["sequence"] for e in events] == list(range(1, len(events) + 1))
-    assert [e["type"] for e in events][-2:] == ["line_cancelled", "order_cancelled"]
+    assert [e["type"] for e in events][-3:] == [
+        "line_cancelled",
+        "totals_changed",
+        "order_cancelled",
+    ]
     assert stock_ledger_mismatches() == []
 
 

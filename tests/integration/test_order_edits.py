@@ -652,3 +652,50 @@ def test_edits_of_another_channels_order_are_not_found(net):  # type: ignore[no-
     assert (error.code, error.status) == ("order_not_found", 404)
     assert not OrderLine.objects.filter(cancelled_quantity__gt=0).exists()
     assert Fulfilment.objects.filter(state="cancelled").count() == 0
+
+
+def test_line_edits_recompute_the_totals_and_record_the_difference(net):  # type: ignore[no-untyped-def]
+    from orders.console import describe_event
+
+    stock(net.berlin, net.shirt, 10)
+    stock(net.berlin, net.mug, 10)
+    order = place_order(
+        net.channel, ("SHIRT", 2, "10.00"), ("MUG", 3, "4.50"), shipping_total=Decimal("4.90")
+    )
+    assert (order.subtotal, order.total) == (Decimal("33.50"), Decimal("38.40"))
+    shirt, mug = order.lines.order_by("line_number")
+
+    services.order_line_cancel(order_id=order.pk, line_id=mug.pk, actor="staff", expected_version=1)
+    services.order_line_set_quantity(
+        order_id=order.pk, line_id=shirt.pk, quantity=5, actor="staff", expected_version=2
+    )
+
+    order.refresh_from_db()
+    assert (order.subtotal, order.total) == (Decimal("50.00"), Decimal("54.90"))
+    changes = list(order.events.filter(type="totals_changed").order_by("sequence"))
+    assert [e.data["difference"] for e in changes] == ["-13.50", "30.00"]
+    assert changes[0].data["before"] == {"subtotal": "33.50", "total": "38.40"}
+    assert changes[0].data["after"] == {"subtotal": "20.00", "total": "24.90"}
+    assert describe_event(changes[1]) == (
+        "Totals changed: total 24.90 \u2192 54.90 EUR (difference 30.00)"
+    )
+
+
+def test_shipped_units_stay_in_the_totals(net):  # type: ignore[no-untyped-def]
+    stock(net.berlin, net.shirt, 10)
+    stock(net.munich, net.mug, 10)
+    order = place_order(net.channel, ("SHIRT", 1, "10.00"), ("MUG", 2, "5.00"))
+    shirt_fulfilment = order.fulfilments.get(location=net.berlin)
+    for action in ("accept", "start_picking", "pack", "ship"):
+        services.fulfilment_transition(
+            fulfilment_id=shirt_fulfilment.pk, action=action, actor="store"
+        )
+    order.refresh_from_db()
+    mug = order.lines.get(sku="MUG")
+
+    services.order_line_cancel(
+        order_id=order.pk, line_id=mug.pk, actor="staff", expected_version=order.version
+    )
+
+    order.refresh_from_db()
+    assert (order.subtotal, order.total) == (Decimal("10.00"), Decimal("10.00"))
