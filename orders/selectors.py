@@ -11,16 +11,17 @@ from .errors import FulfilmentNotFound, OrderNotFound
 from .models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderEvent
 
 
-def fulfilments_today_by_location() -> dict[int, int]:
-    """location id -> fulfilments created today (UTC day) that still count against capacity.
-
-    One grouped query. Capacity is a soft limit: two orders routed at the same instant may
-    both take a location's last slot (documented in the README).
+def fulfilments_today_by_location(*, location_ids: list[int] | None = None) -> dict[int, int]:
+    """location id -> fulfilments created today (UTC day) that still count against capacity
+    (all locations, or `location_ids`). One grouped query. Routing reads it for its fence;
+    allocation re-counts under a lock before committing (allocation._capacity_holds).
     """
     start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    live = Fulfilment.objects.filter(created_at__gte=start)
+    if location_ids is not None:
+        live = live.filter(location_id__in=location_ids)
     rows = (
-        Fulfilment.objects.filter(created_at__gte=start)
-        .exclude(state__in=[FulfilmentState.REJECTED, FulfilmentState.CANCELLED])
+        live.exclude(state__in=[FulfilmentState.REJECTED, FulfilmentState.CANCELLED])
         .values("location_id")
         .annotate(n=Count("id"))
         .values_list("location_id", "n")

@@ -11,7 +11,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import transaction
+
 from inventory.errors import InsufficientStock
+from inventory.models import Location
 from inventory.services import ReservationRequest, stock_release, stock_reserve
 from routing.planner import Destination, Plan, PlanLine, RoutingRequest, plan_order
 from routing.selectors import ChosenStrategy, Snapshot, routing_snapshot, strategy_for_context
@@ -155,10 +158,20 @@ def allocate(
         last = RoutingOutcome(plan=plan, strategy=chosen, fulfilments=[], snapshot=snapshot)
         if not plan.fulfilments or (require_complete and not plan.routable):
             break
+        limited = _capacity_limited(plan, snapshot)
+        # Only plans using a location with a daily capacity need to undo their inserts.
+        savepoint = transaction.savepoint() if limited else None
         try:
             last.fulfilments = _reserve_plan(order, lines, plan, snapshot, actor)
         except InsufficientStock:
             # stock_reserve undid its own updates; nothing else was written yet.
+            last.reservation_failed = True
+            continue
+        if limited and not _capacity_holds(limited):
+            # Another order took the last slot since the snapshot: undo and plan again on
+            # fresh counts (the rollback also drops the locks taken since the savepoint).
+            transaction.savepoint_rollback(savepoint)  # type: ignore[arg-type]
+            last.fulfilments = []
             last.reservation_failed = True
             continue
         break
@@ -229,6 +242,35 @@ def allocate_uncovered(
     )
     fulfilments.extend(outcome.fulfilments)
     return outcome, uncovered
+
+
+def _capacity_limited(plan: Plan, snapshot: Snapshot) -> list[int]:
+    """The plan's locations that have a daily capacity, in pk order."""
+    return sorted(
+        {
+            part.location_id
+            for part in plan.fulfilments
+            if (row := snapshot.locations.get(part.location_id)) is not None
+            and row.daily_capacity is not None
+        }
+    )
+
+
+def _capacity_holds(location_ids: list[int]) -> bool:
+    """Whether today's live fulfilments (ours included, just inserted) stay within each
+    location's daily capacity, decided under a lock so two orders cannot both take the last
+    slot. Locks the locations FOR NO KEY UPDATE in pk order, after the stock levels (the
+    order every routing path uses); NO KEY so fulfilment inserts (their foreign key takes
+    KEY SHARE) are not blocked. The count is a second statement: it must see what committed
+    while we waited for the lock."""
+    capacity = dict(
+        Location.objects.select_for_update(no_key=True)
+        .filter(pk__in=location_ids)
+        .order_by("pk")
+        .values_list("pk", "daily_capacity")
+    )
+    used = fulfilments_today_by_location(location_ids=location_ids)
+    return all(limit is None or used.get(pk, 0) <= limit for pk, limit in capacity.items())
 
 
 def snapshot_code(snapshot: Snapshot, location_id: int | None) -> str | None:

@@ -481,6 +481,29 @@ def test_a_twin_arriving_while_the_first_request_runs_gets_409_then_the_replay(c
     assert Order.objects.count() == 1
 
 
+def test_concurrent_orders_never_exceed_a_locations_daily_capacity(channel, api_key):
+    """Capacity is decided under a lock: 16 orders at once for the nearest location, which
+    takes 3 a day; exactly 3 land there, the rest at the next one."""
+    product = ProductFactory()
+    near = LocationFactory(channels=[channel], latitude=52.5, longitude=13.4, daily_capacity=3)
+    far = LocationFactory(channels=[channel], latitude=48.1, longitude=11.6)
+    stock(near, product, 100)
+    stock(far, product, 100)
+
+    replies = run_pool(
+        [
+            lambda n=n: place_order(api_key, order_body(f"CAP-{n}", [(product, 1)]), f"cap-{n}")
+            for n in range(16)
+        ],
+        workers=16,
+    )
+
+    assert Counter(r.status for r in replies) == {201: 16}, replies
+    at = Counter(Fulfilment.objects.values_list("location_id", flat=True))
+    assert at == {near.pk: 3, far.pk: 13}
+    assert_stock_consistent()
+
+
 # --- 4. Rejection and staff reroute of the same order -----------------------------------
 
 
