@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 
@@ -91,7 +92,7 @@ def reserve_levels(
     """Reserve `per_level` (stock level id -> units) for `requests` ((level id, quantity,
     holder), in order) or nothing. Needs PostgreSQL and the caller's transaction."""
     levels = sorted(per_level)
-    params: dict[str, object] = {
+    params: dict[str, Any] = {
         "ords": list(range(len(requests))),
         "req_levels": [level for level, _, _ in requests],
         "req_qtys": [qty for _, qty, _ in requests],

@@ -499,7 +499,11 @@ def stock_feed_apply(
         if absolute and update.counted_at is None:
             errors.append(_row_error(row, "invalid_row", "An absolute on_hand needs counted_at."))
             continue
-        if absolute and update.counted_at > timezone.now() + MAX_CLOCK_SKEW:
+        if (
+            absolute
+            and update.counted_at is not None
+            and update.counted_at > timezone.now() + MAX_CLOCK_SKEW
+        ):
             errors.append(
                 _row_error(
                     row,
@@ -508,7 +512,7 @@ def stock_feed_apply(
                 )
             )
             continue
-        if absolute and update.on_hand < 0:
+        if absolute and update.on_hand is not None and update.on_hand < 0:
             errors.append(_row_error(row, "negative_quantity", "on_hand cannot be negative."))
             continue
         if update.safety_stock is not None and update.safety_stock < 0:
@@ -537,6 +541,7 @@ def stock_feed_apply(
             kind = Kind.ADJUSTMENT
             if update.on_hand is not None:
                 counted_at = update.counted_at
+                assert counted_at is not None  # validated above: absolute counts carry it
                 if level.last_counted_at is not None and counted_at <= level.last_counted_at:
                     result.stale.append(row)
                     continue

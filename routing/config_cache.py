@@ -40,7 +40,7 @@ def cached(channel: Channel | None, key: Hashable, load: Callable[[], T]) -> T:
     now = time.monotonic()
     hit = _entries.get(full_key)
     if hit is not None and hit[0] == stamp and hit[1] > now:
-        return hit[2]  # type: ignore[no-any-return]
+        return hit[2]
     value = load()
     with _lock:
         if len(_entries) >= MAX_ENTRIES:

@@ -13,7 +13,7 @@ export DJANGO_SETTINGS_MODULE=oms.settings.test
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-echo "== mypy (pure routing core)"
+echo "== mypy (pure routing core + services, django-stubs)"
 .venv/bin/mypy
 echo "== migrations complete"
 .venv/bin/python manage.py makemigrations --check --dry-run

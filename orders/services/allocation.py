@@ -318,7 +318,7 @@ def _reserve_plan(
     fulfilment_lines: list[FulfilmentLine] = []
     index = 0
     for fulfilment, part in zip(fulfilments, plan.fulfilments, strict=True):
-        fulfilment._planned_lines = []  # type: ignore[attr-defined]
+        fulfilment._planned_lines = []
         for planned in part.lines:
             fl = FulfilmentLine(
                 fulfilment=fulfilment,
@@ -328,7 +328,7 @@ def _reserve_plan(
             )
             index += 1
             fulfilment_lines.append(fl)
-            fulfilment._planned_lines.append(fl)  # type: ignore[attr-defined]
+            fulfilment._planned_lines.append(fl)
     FulfilmentLine.objects.bulk_create(fulfilment_lines)
     return fulfilments
 

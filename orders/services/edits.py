@@ -452,13 +452,14 @@ def _cancel_units(
         if remaining == 0:
             break
         take = min(remaining, fl.quantity)
-        stock_reservation_reduce(
-            reservation_id=fl.reservation_id,
-            by=take,
-            actor=actor,
-            reason="line cancelled",
-            reference=reference,
-        )
+        if fl.reservation_id is not None:  # a line without one holds nothing to give back
+            stock_reservation_reduce(
+                reservation_id=fl.reservation_id,
+                by=take,
+                actor=actor,
+                reason="line cancelled",
+                reference=reference,
+            )
         if take == fl.quantity:
             fl.delete()
         else:

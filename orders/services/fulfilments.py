@@ -61,7 +61,11 @@ def _transition(fulfilment: Fulfilment, method: str) -> None:
                 "fulfilment_id": fulfilment.pk,
                 "state": fulfilment.state,
                 "action": method,
-                "allowed": sorted(t.name for t in fulfilment.get_available_state_transitions()),
+                "allowed": sorted(
+                    # added to the model by django-fsm at class creation
+                    t.name
+                    for t in fulfilment.get_available_state_transitions()  # type: ignore[attr-defined]
+                ),
             }
         )
     try:
@@ -207,13 +211,14 @@ def fulfilment_short_pick(
         reference = f"order:{order.pk}/fulfilment:{fulfilment.pk}"
         for line_id, qty in missing.items():
             fl = by_line[line_id]
-            stock_reservation_reduce(
-                reservation_id=fl.reservation_id,
-                by=qty,
-                actor=actor,
-                reason="short pick",
-                reference=reference,
-            )
+            if fl.reservation_id is not None:  # a line without one holds nothing to give back
+                stock_reservation_reduce(
+                    reservation_id=fl.reservation_id,
+                    by=qty,
+                    actor=actor,
+                    reason="short pick",
+                    reference=reference,
+                )
             if adjust_stock:
                 stock_adjust(
                     location=fulfilment.location,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -120,7 +120,7 @@ def hold_release(*, channel: Channel, token: str, actor: str) -> CheckoutHold:
         return hold
 
 
-def holds_expire(*, now=None) -> int:  # type: ignore[no-untyped-def]
+def holds_expire(*, now: datetime | None = None) -> int:
     """Release every hold past its expiry (the periodic job calls this)."""
     now = now or timezone.now()
     expired = 0

@@ -246,8 +246,12 @@ def order_prime_for_output(order: Order) -> Order:
             fl.order_line = by_id[fl.order_line_id]
         fulfilment.location = location(fulfilment.location_id)
         fulfilment.transfer_to = location(fulfilment.transfer_to_id)
+        # Django's prefetch cache: not part of the model's declared attributes.
         fulfilment._prefetched_objects_cache = {"lines": planned}
-    order._prefetched_objects_cache = {"lines": lines, "fulfilments": list(outcome.fulfilments)}
+    order._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        "lines": lines,
+        "fulfilments": list(outcome.fulfilments),
+    }
     return order
 
 
