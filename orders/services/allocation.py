@@ -167,10 +167,10 @@ def allocate(
             # stock_reserve undid its own updates; nothing else was written yet.
             last.reservation_failed = True
             continue
-        if limited and not _capacity_holds(limited):
+        if savepoint is not None and not _capacity_holds(limited):
             # Another order took the last slot since the snapshot: undo and plan again on
             # fresh counts (the rollback also drops the locks taken since the savepoint).
-            transaction.savepoint_rollback(savepoint)  # type: ignore[arg-type]
+            transaction.savepoint_rollback(savepoint)
             last.fulfilments = []
             last.reservation_failed = True
             continue
