@@ -383,3 +383,16 @@ def sync_order_state(
         events.add(EventType.COMPLETED)
     elif order.state == OrderState.ROUTED and any(f.state != FulfilmentState.CREATED for f in live):
         order.start()
+
+
+def order_save_changes(
+    order: Order, lines: dict[int, OrderLine], fulfilments: list[Fulfilment], events: EventRecorder
+) -> Order:
+    """End of every change to an existing order: fire the order transition its fulfilments
+    call for, bump the version (the ETag), save, and write the collected events."""
+    unallocated = unallocated_quantities(order, list(lines.values()), fulfilments)
+    sync_order_state(order, fulfilments, unallocated, events)
+    order.version += 1
+    order.save()
+    events.flush()
+    return order

@@ -44,8 +44,8 @@ from ..models import (
 from .allocation import (
     allocate,
     allocate_uncovered,
+    order_save_changes,
     release_fulfilments,
-    sync_order_state,
     unallocated_quantities,
 )
 from .fulfilments import _transition, load_order
@@ -62,17 +62,6 @@ def _begin(order_id: int, channel_id: int | None, expected_version: int | None) 
         )
     if order.state in (OrderState.CANCELLED, OrderState.COMPLETED):
         raise OrderClosed(details={"state": order.state})
-    return order
-
-
-def _save(
-    order: Order, lines: dict[int, OrderLine], fulfilments: list[Fulfilment], events: EventRecorder
-) -> Order:
-    unallocated = unallocated_quantities(order, list(lines.values()), fulfilments)
-    sync_order_state(order, fulfilments, unallocated, events)
-    order.version += 1
-    order.save()
-    events.flush()
     return order
 
 
@@ -220,7 +209,7 @@ def order_update_details(
                 events.add(EventType.CUSTOMER_CHANGED, before=before, after=after)
         if not events.pending:
             return order
-        return _save(order, lines, fulfilments, events)
+        return order_save_changes(order, lines, fulfilments, events)
 
 
 def order_change_delivery(
@@ -289,7 +278,7 @@ def order_change_delivery(
             trigger="delivery_changed",
             dissolve=_reroutable(fulfilments),
         )
-        return _save(order, lines, fulfilments, events)
+        return order_save_changes(order, lines, fulfilments, events)
 
 
 def order_line_set_quantity(
@@ -425,7 +414,7 @@ def _finish_line_edit(
             if not fulfilment.lines.exists():
                 _transition(fulfilment, "cancel")
                 fulfilment.save()
-    return _save(order, lines, fulfilments, events)
+    return order_save_changes(order, lines, fulfilments, events)
 
 
 def _cancel_units(
@@ -535,7 +524,7 @@ def order_reroute(
             dissolve=_reroutable(fulfilments),
             forced_location_id=force_location_id,
         )
-        return _save(order, lines, fulfilments, events)
+        return order_save_changes(order, lines, fulfilments, events)
 
 
 def order_add_note(*, order_id: int, text: str, actor: str) -> Order:
@@ -578,7 +567,7 @@ def order_route_waiting(*, order_id: int, actor: str = "system:waiting-room") ->
                 events.flush()
                 return False
             fulfilments.extend(outcome.fulfilments)
-        _save(order, lines, fulfilments, events)
+        order_save_changes(order, lines, fulfilments, events)
         return True
 
 

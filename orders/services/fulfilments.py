@@ -20,9 +20,8 @@ from ..locks import order_lock, stock_levels_lock_for_reroute
 from ..models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderLine
 from .allocation import (
     allocate_uncovered,
+    order_save_changes,
     release_fulfilments,
-    sync_order_state,
-    unallocated_quantities,
 )
 
 SIMPLE_ACTIONS = {
@@ -72,16 +71,6 @@ def _transition(fulfilment: Fulfilment, method: str) -> None:
         bound()
     except FSMTransitionNotAllowed:
         raise TransitionNotAllowed(details={"fulfilment_id": fulfilment.pk, "action": method})
-
-
-def _finish(
-    order: Order, lines: dict[int, OrderLine], fulfilments: list[Fulfilment], events: EventRecorder
-) -> None:
-    unallocated = unallocated_quantities(order, list(lines.values()), fulfilments)
-    sync_order_state(order, fulfilments, unallocated, events)
-    order.version += 1
-    order.save()
-    events.flush()
 
 
 def _order_id_of(fulfilment_id: int) -> int:
@@ -134,7 +123,7 @@ def fulfilment_transition(
         if action == "ship":
             data.update(carrier=carrier, tracking_number=tracking_number)
         events.add(EventType.FULFILMENT_TRANSITION, **data)
-        _finish(order, lines, fulfilments, events)
+        order_save_changes(order, lines, fulfilments, events)
         return fulfilment
 
 
@@ -170,7 +159,7 @@ def fulfilment_reject(*, fulfilment_id: int, reason: str, actor: str) -> Fulfilm
         _reroute_remainder(
             order, lines, fulfilments, events, actor, trigger="rejection", released=[fulfilment]
         )
-        _finish(order, lines, fulfilments, events)
+        order_save_changes(order, lines, fulfilments, events)
         return fulfilment
 
 
@@ -254,7 +243,7 @@ def fulfilment_short_pick(
         _reroute_remainder(
             order, lines, fulfilments, events, actor, trigger="short_pick", released=[]
         )
-        _finish(order, lines, fulfilments, events)
+        order_save_changes(order, lines, fulfilments, events)
         return fulfilment
 
 
