@@ -457,19 +457,11 @@ def test_click_and_collect_intake_costs_one_query_more_than_shipping(net):  # ty
     # coordinates were then fetched one deferred query each.
     stock(net.berlin, net.shirt, 5)
     stock(net.store, net.shirt, 10)
-    # Warm the per-process routing cache (network, strategy per delivery type) for both.
-    place_order(net.channel, ("SHIRT", 1))
-    place_order(
-        net.channel,
-        ("SHIRT", 1),
-        address={},
-        delivery_type="click_collect",
-        pickup_location_code="store-berlin",
-    )
 
-    with CaptureQueriesContext(connection) as ship:
+    def ship_order() -> None:
         place_order(net.channel, ("SHIRT", 1))
-    with CaptureQueriesContext(connection) as pickup:
+
+    def pickup_order() -> None:
         place_order(
             net.channel,
             ("SHIRT", 1),
@@ -477,6 +469,14 @@ def test_click_and_collect_intake_costs_one_query_more_than_shipping(net):  # ty
             delivery_type="click_collect",
             pickup_location_code="store-berlin",
         )
+
+    # Warm the per-process routing cache (network, strategy per delivery type) for both.
+    ship_order()
+    pickup_order()
+    with CaptureQueriesContext(connection) as ship:
+        ship_order()
+    with CaptureQueriesContext(connection) as pickup:
+        pickup_order()
 
     assert len(pickup.captured_queries) == len(ship.captured_queries) + 1
 
