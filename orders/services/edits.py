@@ -480,9 +480,12 @@ def order_cancel(
             fulfilment.save()
         release_fulfilments(cancelled, actor=actor, reason="order cancelled")
         OrderLine.objects.filter(order=order).update(cancelled_quantity=F("quantity"))
+        for line in lines.values():
+            line.cancelled_quantity = line.quantity
         order.cancel()
         order.cancel_reason = reason
         events.add(EventType.CANCELLED, reason=reason)
+        _recompute_totals(order, lines, events)
         order.version += 1
         order.save()
         events.flush()

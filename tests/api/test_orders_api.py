@@ -395,11 +395,13 @@ def test_cancel_and_line_cancel(api_client, net):  # type: ignore[no-untyped-def
     assert_error(patch, 409, "order_closed")
     events = api_client.get(f"{url}events/").json()["results"]
     assert [e["sequence"] for e in events] == list(range(1, len(events) + 1))
-    assert [e["type"] for e in events][-3:] == [
+    assert [e["type"] for e in events][-4:] == [
         "line_cancelled",
         "totals_changed",
         "order_cancelled",
+        "totals_changed",
     ]
+    assert (cancelled.json()["subtotal"], cancelled.json()["total"]) == ("0.00", "0.00")
     assert stock_ledger_mismatches() == []
 
 
