@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from types import SimpleNamespace
 
 import factory
 
@@ -114,6 +116,43 @@ PARIS = {
     "latitude": 48.857,
     "longitude": 2.352,
 }
+
+
+def order_network(channel: Channel, *, with_paris: bool = False) -> SimpleNamespace:
+    """The order tests' network, without stock: warehouses in Berlin and Munich (and Paris)
+    whose shipping costs per km - the nearest is the cheapest -, a Berlin pickup store that
+    does not ship, and the SKUs SHIRT and MUG."""
+
+    def warehouse(code: str, address: dict) -> Location:
+        return LocationFactory(
+            code=code,
+            channels=[channel],
+            cost_per_km=Decimal("0.10"),
+            country=address["country"],
+            latitude=address["latitude"],
+            longitude=address["longitude"],
+        )
+
+    net = SimpleNamespace(
+        channel=channel,
+        berlin=warehouse("wh-berlin", BERLIN),
+        munich=warehouse("wh-munich", MUNICH),
+        store=LocationFactory(
+            code="store-berlin",
+            kind=Location.Kind.STORE,
+            channels=[channel],
+            ships=False,
+            click_collect=True,
+            latitude=52.50,
+            longitude=13.40,
+        ),
+        shirt=ProductFactory(sku="SHIRT"),
+        mug=ProductFactory(sku="MUG"),
+    )
+    if with_paris:
+        net.paris = warehouse("wh-paris", PARIS)
+    return net
+
 
 _order_refs = iter(range(1, 10**9))
 

@@ -4,7 +4,6 @@ cancellations, staff reroutes; optimistic concurrency and refusals that change n
 from __future__ import annotations
 
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 
@@ -19,9 +18,8 @@ from tests.factories import (
     BERLIN,
     MUNICH,
     PARIS,
-    LocationFactory,
-    ProductFactory,
     level_of,
+    order_network,
     place_order,
     stock,
 )
@@ -31,36 +29,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def net(channel):  # type: ignore[no-untyped-def]
-    per_km = Decimal("0.10")
-
-    def warehouse(code: str, address: dict, **kwargs):  # type: ignore[no-untyped-def]
-        return LocationFactory(
-            code=code,
-            channels=[channel],
-            cost_per_km=per_km,
-            country=address["country"],
-            latitude=address["latitude"],
-            longitude=address["longitude"],
-            **kwargs,
-        )
-
-    return SimpleNamespace(
-        channel=channel,
-        berlin=warehouse("wh-berlin", BERLIN),
-        munich=warehouse("wh-munich", MUNICH),
-        paris=warehouse("wh-paris", PARIS),
-        store=LocationFactory(
-            code="store-berlin",
-            kind=Location.Kind.STORE,
-            channels=[channel],
-            ships=False,
-            click_collect=True,
-            latitude=52.50,
-            longitude=13.40,
-        ),
-        shirt=ProductFactory(sku="SHIRT"),
-        mug=ProductFactory(sku="MUG"),
-    )
+    return order_network(channel, with_paris=True)
 
 
 def _held(order: Order) -> dict[str, int]:

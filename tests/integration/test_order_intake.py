@@ -6,7 +6,6 @@ Every refusal must leave nothing behind: no order rows, no reservations, no ledg
 from __future__ import annotations
 
 from decimal import Decimal
-from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -36,6 +35,7 @@ from tests.factories import (
     LocationFactory,
     ProductFactory,
     level_of,
+    order_network,
     place_order,
     stock,
 )
@@ -55,38 +55,11 @@ ROW_MODELS = (
 )
 
 
-def _coords(address: dict) -> dict:
-    return {"latitude": address["latitude"], "longitude": address["longitude"]}
-
-
 @pytest.fixture
 def net(channel):  # type: ignore[no-untyped-def]
     """Two warehouses (Berlin, Munich) and a Berlin pickup store; shipping costs per km, so
     the nearest warehouse is the cheapest."""
-    per_km = Decimal("0.10")
-    berlin = LocationFactory(
-        code="wh-berlin", channels=[channel], cost_per_km=per_km, **_coords(BERLIN)
-    )
-    munich = LocationFactory(
-        code="wh-munich", channels=[channel], cost_per_km=per_km, **_coords(MUNICH)
-    )
-    store = LocationFactory(
-        code="store-berlin",
-        kind=Location.Kind.STORE,
-        channels=[channel],
-        ships=False,
-        click_collect=True,
-        latitude=52.50,
-        longitude=13.40,
-    )
-    return SimpleNamespace(
-        channel=channel,
-        berlin=berlin,
-        munich=munich,
-        store=store,
-        shirt=ProductFactory(sku="SHIRT"),
-        mug=ProductFactory(sku="MUG"),
-    )
+    return order_network(channel)
 
 
 def _row_counts() -> dict[str, int]:

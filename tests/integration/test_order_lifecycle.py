@@ -3,9 +3,6 @@ and the order state that follows from them. Stock and ledger are checked after e
 
 from __future__ import annotations
 
-from decimal import Decimal
-from types import SimpleNamespace
-
 import pytest
 
 from inventory.models import Location, Reservation, StockMovement
@@ -14,11 +11,9 @@ from orders import services
 from orders.errors import InvalidQuantity, TransitionNotAllowed
 from orders.models import Fulfilment, FulfilmentState, Order, OrderState
 from tests.factories import (
-    BERLIN,
-    MUNICH,
     LocationFactory,
-    ProductFactory,
     level_of,
+    order_network,
     place_order,
     stock,
 )
@@ -28,35 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def net(channel):  # type: ignore[no-untyped-def]
-    per_km = Decimal("0.10")
-    return SimpleNamespace(
-        channel=channel,
-        berlin=LocationFactory(
-            code="wh-berlin",
-            channels=[channel],
-            cost_per_km=per_km,
-            latitude=BERLIN["latitude"],
-            longitude=BERLIN["longitude"],
-        ),
-        munich=LocationFactory(
-            code="wh-munich",
-            channels=[channel],
-            cost_per_km=per_km,
-            latitude=MUNICH["latitude"],
-            longitude=MUNICH["longitude"],
-        ),
-        store=LocationFactory(
-            code="store-berlin",
-            kind=Location.Kind.STORE,
-            channels=[channel],
-            ships=False,
-            click_collect=True,
-            latitude=52.50,
-            longitude=13.40,
-        ),
-        shirt=ProductFactory(sku="SHIRT"),
-        mug=ProductFactory(sku="MUG"),
-    )
+    return order_network(channel)
 
 
 def _step(fulfilment: Fulfilment, *actions: str, **kwargs: str) -> None:
