@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "routing",
     "orders",
     "returns",
+    "demo",
 ]
 
 MIDDLEWARE = [

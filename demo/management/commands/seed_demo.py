@@ -9,7 +9,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from inventory.demo import CHANNELS, DEMO_KEY_CHANNEL, LOCATIONS, demo_reset, demo_seed
+from demo.network import CHANNELS, DEMO_KEY_CHANNEL, LOCATIONS
+from demo.orders import demo_orders_create
+from demo.reset import demo_reset
+from demo.seeding import demo_seed
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"  # a demo login, printed below; never created outside seed_demo
@@ -51,8 +54,6 @@ class Command(BaseCommand):
             self.stdout.write(f"Reset: deleted {summary or 'nothing'}.")
         result = demo_seed(skus=options["skus"], new_key=options["new_key"])
         admin_created = _admin_user()
-        from orders.demo import demo_orders_create  # the orders app builds on inventory
-
         orders_created = demo_orders_create()
 
         self.stdout.write(

@@ -10,9 +10,8 @@ from django.db import transaction
 from inventory.models import Location, StockLevel
 from oms.errors import OMSError
 from oms.models import Channel
-
-from . import services
-from .models import Fulfilment, Order
+from orders import services
+from orders.models import Fulfilment, Order
 
 CUSTOMERS = [
     (

@@ -1,0 +1,192 @@
+"""The ORM adapter for the planner: a snapshot of the candidate locations, their stock (ATP)
+and capacity left, as plain dataclasses (the planner never sees a model)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from inventory.models import Location, Product, StockLevel
+from oms.models import Channel
+from routing import config_cache
+from routing.planner import Candidate
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    candidates: list[Candidate]
+    product_ids: dict[str, int]  # sku -> product id, for the SKUs that exist
+    locations: dict[int, LocationRow]
+    # (location_id, product_id) -> stock level id, so reservations need no extra lookup
+    level_ids: dict[tuple[int, int], int]
+
+
+@dataclass(frozen=True)
+class LocationRow:
+    """The location columns routing reads: plain values, no model instances (the snapshot
+    is on the hot path of every order and simulate call)."""
+
+    pk: int
+    code: str
+    name: str
+    kind: str
+    active: bool
+    country: str
+    latitude: float | None
+    longitude: float | None
+    ships: bool
+    click_collect: bool
+    accepts_returns: bool
+    daily_capacity: int | None
+    processing_days: int
+    cutoff_hour: int
+    base_cost: float
+    cost_per_km: float
+    priority: int
+    tags: tuple[str, ...]
+    served_countries: tuple[str, ...]
+
+    @property
+    def services(self) -> frozenset[str]:
+        flags = (
+            ("ship", self.ships),
+            ("click_collect", self.click_collect),
+            ("returns", self.accepts_returns),
+        )
+        return frozenset(name for name, offered in flags if offered)
+
+
+_LOCATION_COLUMNS = [f for f in LocationRow.__dataclass_fields__ if f != "pk"]
+
+
+def snapshot_locations(
+    *, channel: Channel | None, extra_location_ids: Sequence[int] = ()
+) -> tuple[dict[int, LocationRow], dict[int, frozenset[int]]]:
+    """The candidate locations (those serving the channel, all when no channel, plus
+    `extra_location_ids`) and the channels each serves. A channel's network is cached per
+    process until locations change (routing/config_cache.py); otherwise two queries."""
+    if channel is not None:
+        network = config_cache.cached(
+            channel, "network", lambda: _snapshot_locations(channel=channel)
+        )
+        if all(pk in network[0] for pk in extra_location_ids if pk):
+            return network
+    return _snapshot_locations(channel=channel, extra_location_ids=extra_location_ids)
+
+
+def _snapshot_locations(
+    *, channel: Channel | None, extra_location_ids: Sequence[int] = ()
+) -> tuple[dict[int, LocationRow], dict[int, frozenset[int]]]:
+    locations_qs = Location.objects.all()
+    if channel is not None:
+        locations_qs = locations_qs.filter(Q(channels=channel) | Q(pk__in=list(extra_location_ids)))
+    locations: dict[int, LocationRow] = {}
+    for row in locations_qs.distinct().order_by("pk").values_list("pk", *_LOCATION_COLUMNS):
+        loc = LocationRow(*row)
+        locations[loc.pk] = loc
+    channels_of: dict[int, set[int]] = {pk: set() for pk in locations}
+    for loc_id, ch_id in Location.channels.through.objects.filter(
+        location_id__in=locations.keys()
+    ).values_list("location_id", "channel_id"):
+        channels_of[loc_id].add(ch_id)
+    return locations, {pk: frozenset(ids) for pk, ids in channels_of.items()}
+
+
+def routing_snapshot(
+    *,
+    skus: Sequence[str],
+    channel: Channel | None,
+    capacity_used: Mapping[int, int] | Callable[[], Mapping[int, int]] | None = None,
+    extra_location_ids: Sequence[int] = (),
+    product_ids: Mapping[str, int] | None = None,
+) -> Snapshot:
+    """Candidates for routing these SKUs: the locations serving the channel (all locations
+    when no channel), plus `extra_location_ids` (e.g. a forced location or a pickup store,
+    so the planner can say why it cannot be used). Four queries, however large the network
+    (five when some location has a daily capacity: `capacity_used` is then called; three
+    when the caller already resolved the SKUs and passes `product_ids`).
+    """
+    if product_ids is None:
+        product_ids = dict(Product.objects.filter(sku__in=set(skus)).values_list("sku", "pk"))
+    else:
+        wanted = set(skus)
+        product_ids = {sku: pk for sku, pk in product_ids.items() if sku in wanted}
+    locations, channels_of = snapshot_locations(
+        channel=channel, extra_location_ids=extra_location_ids
+    )
+    sku_of = {pk: sku for sku, pk in product_ids.items()}
+    atp: dict[int, dict[str, int]] = {pk: {} for pk in locations}
+    level_ids: dict[tuple[int, int], int] = {}
+    if product_ids:
+        for level_id, loc_id, prod_id, on_hand, reserved, safety in StockLevel.objects.filter(
+            location_id__in=locations.keys(), product_id__in=product_ids.values()
+        ).values_list("pk", "location_id", "product_id", "on_hand", "reserved", "safety_stock"):
+            level_ids[(loc_id, prod_id)] = level_id
+            available = on_hand - reserved - safety
+            if available > 0:
+                atp[loc_id][sku_of[prod_id]] = available
+    used: Mapping[int, int] = {}
+    if capacity_used is not None and any(
+        loc.daily_capacity is not None for loc in locations.values()
+    ):
+        used = capacity_used() if callable(capacity_used) else capacity_used
+    candidates = [
+        Candidate(
+            location_id=loc.pk,
+            code=loc.code,
+            name=loc.name,
+            kind=loc.kind,
+            active=loc.active,
+            country=loc.country,
+            latitude=loc.latitude,
+            longitude=loc.longitude,
+            services=loc.services,
+            channel_ids=channels_of[loc.pk],
+            atp=atp[loc.pk],
+            capacity_left=(
+                None if loc.daily_capacity is None else loc.daily_capacity - used.get(loc.pk, 0)
+            ),
+            base_cost=float(loc.base_cost),
+            cost_per_km=float(loc.cost_per_km),
+            priority=loc.priority,
+            tags=frozenset(loc.tags or ()),
+            served_countries=frozenset(loc.served_countries or ()),
+            processing_days=loc.processing_days,
+        )
+        for loc in locations.values()
+    ]
+    return Snapshot(
+        candidates=candidates,
+        product_ids=dict(product_ids),
+        locations=locations,
+        level_ids=level_ids,
+    )
+
+
+CapacityHook = Callable[[], Mapping[int, int]]
+
+
+def capacity_used(*, hook: CapacityHook | None) -> dict[int, int]:
+    """Orders each location has taken today (location id -> count), from `hook`.
+
+    Routing does not own fulfilments, so the count comes from whoever does (the orders app)
+    through a hook; without one, nothing counts as used and only configured capacity applies.
+    """
+    if hook is None:
+        return {}
+    return {int(location_id): int(count) for location_id, count in hook().items()}
+
+
+def _orders_capacity_hook() -> CapacityHook | None:
+    try:
+        from orders.selectors import fulfilments_today_by_location
+    except ImportError:  # the orders app does not provide the count (yet)
+        return None
+    return fulfilments_today_by_location
+
+
+def capacity_used_today() -> dict[int, int]:
+    """Today's fulfilments per location as counted by the orders app ({} if it cannot tell)."""
+    return capacity_used(hook=_orders_capacity_hook())
