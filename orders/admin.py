@@ -5,6 +5,7 @@ The order page (`change_view`) shows the summary, addresses, lines, fulfilments 
 transitions allowed now, the event timeline and the routing decision logs. Each edit carries the
 order version it was opened at: a stale one is refused by the service and nothing is overwritten.
 Every change is in the order's event log (who, when, before/after) and in Django's admin history.
+The read-only lists around orders (fulfilments, events, decisions, holds) are in `admin_lists`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ from inventory.models import Location
 from oms.api.context import user_actor
 from oms.errors import OMSError, PreconditionFailed
 
-from . import services
+from . import (
+    admin_lists,  # noqa: F401  (registers the read-only lists around orders)
+    services,
+)
 from .admin_edits import (
     CANCEL_ORDER,
     CONSOLE_PERMISSIONS,
@@ -46,14 +50,11 @@ from .console import describe_decision, describe_event, event_location_ids
 from .forms import FULFILMENT_ACTION_LABELS, TRANSITION_ACTIONS, FulfilmentActionForm
 from .models import (
     OPEN_ORDER_STATES,
-    CheckoutHold,
     Fulfilment,
     FulfilmentState,
     Order,
-    OrderEvent,
     OrderLine,
     OrderState,
-    RoutingDecision,
 )
 from .selectors import order_for_console
 
@@ -369,87 +370,3 @@ class OrderAdmin(admin.ModelAdmin):
         self.log_change(request, fulfilment.order, done)
         messages.success(request, done)
         return redirect
-
-
-# --- Read-only lists around orders ---------------------------------------------------------
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-def order_link(order_id: int, text: object) -> str:
-    return format_html(
-        '<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[order_id]), text
-    )
-
-
-@admin.register(Fulfilment)
-class FulfilmentAdmin(ReadOnlyAdmin):
-    list_display = [
-        "id",
-        "order_display",
-        "location",
-        "transfer_to",
-        "state",
-        "carrier",
-        "tracking_number",
-        "created_at",
-    ]
-    list_filter = ["state", ("location", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["order__external_reference", "tracking_number", "location__code"]
-    list_select_related = ["order__channel", "location", "transfer_to"]
-    show_full_result_count = False
-
-    @admin.display(description="order", ordering="order_id")
-    def order_display(self, obj: Fulfilment) -> str:
-        return order_link(obj.order_id, obj.order)
-
-
-@admin.register(OrderEvent)
-class OrderEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "order_display", "sequence", "type", "actor", "text"]
-    list_filter = ["type"]
-    search_fields = ["order__external_reference", "actor"]
-    list_select_related = ["order__channel"]
-    show_full_result_count = False
-
-    @admin.display(description="order", ordering="order_id")
-    def order_display(self, obj: OrderEvent) -> str:
-        return order_link(obj.order_id, obj.order)
-
-    @admin.display(description="what happened")
-    def text(self, obj: OrderEvent) -> str:
-        return describe_event(obj)
-
-
-@admin.register(RoutingDecision)
-class RoutingDecisionAdmin(ReadOnlyAdmin):
-    list_display = ["id", "order_display", "trigger", "routable", "strategy_version", "why"]
-    list_filter = ["trigger", "routable"]
-    search_fields = ["order__external_reference"]
-    list_select_related = ["order__channel", "strategy_version__strategy"]
-    show_full_result_count = False
-
-    @admin.display(description="order", ordering="order_id")
-    def order_display(self, obj: RoutingDecision) -> str:
-        return order_link(obj.order_id, obj.order)
-
-    @admin.display(description="why")
-    def why(self, obj: RoutingDecision) -> str:
-        return (obj.log or {}).get("why", "")
-
-
-@admin.register(CheckoutHold)
-class CheckoutHoldAdmin(ReadOnlyAdmin):
-    list_display = ["token", "channel", "status", "expires_at", "created_at", "order"]
-    list_filter = ["status", "channel"]
-    search_fields = ["token"]
-    list_select_related = ["channel", "order__channel"]
