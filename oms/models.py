@@ -45,6 +45,15 @@ class Channel(models.Model):
     hold_minutes = models.PositiveSmallIntegerField(
         default=15, help_text="Default lifetime of a checkout hold."
     )
+    payment_adapter = models.CharField(
+        max_length=50,
+        default="shop_handled",
+        help_text="How captures, refunds and voids reach the PSP: shop_handled (events the shop "
+        "confirms through the API), manual (staff), or one from settings.OMS_PAYMENT_ADAPTERS.",
+    )
+    capture_on_shipment = models.BooleanField(
+        default=False, help_text="Each shipment or pickup requests capture of its share."
+    )
     # Replaced whenever locations, their channels or strategies change: the key of the
     # per-process routing configuration cache (routing/config_cache.py).
     routing_stamp = models.UUIDField(default=uuid.uuid4, editable=False)

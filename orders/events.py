@@ -41,6 +41,15 @@ class EventType:
     TOTALS_CHANGED = "totals_changed"
     NOTE_ADDED = "note_added"
     HOLD_CONSUMED = "checkout_hold_consumed"
+    PAYMENT_AUTHORIZED = "payment_authorized"
+    PAYMENT_CAPTURED = "payment_captured"
+    PAYMENT_REFUNDED = "payment_refunded"
+    PAYMENT_VOIDED = "payment_voided"
+    CAPTURE_REQUESTED = "capture_requested"
+    VOID_REQUESTED = "void_requested"
+    REFUND_REQUESTED = "refund_requested"
+    REFUND_SUCCEEDED = "refund_succeeded"
+    REFUND_FAILED = "refund_failed"
 
 
 class EventRecorder:

@@ -32,9 +32,11 @@ class DeliveryType(models.TextChoices):
 class PaymentStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     AUTHORIZED = "authorized", "Authorized"
+    PARTIALLY_CAPTURED = "partially_captured", "Partially captured"
     PAID = "paid", "Paid"
     PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
     REFUNDED = "refunded", "Refunded"
+    VOIDED = "voided", "Voided"
     FAILED = "failed", "Failed"
 
 
@@ -429,3 +431,9 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id}:{self.key}"
+
+
+# Payments live in their own modules (orders/payments/); imported here so Django registers them.
+from .payments.models import Payment as Payment  # noqa: E402
+from .payments.models import PaymentTransaction as PaymentTransaction  # noqa: E402
+from .payments.models import Refund as Refund  # noqa: E402

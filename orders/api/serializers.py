@@ -71,7 +71,16 @@ class OrderCreateInputSerializer(serializers.Serializer):
         help_text="If given, must equal the sum of the lines plus shipping.",
     )
     payment_status = serializers.ChoiceField(
-        choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.PENDING,
+        help_text="Becomes the order's first payment: authorized or paid (captured) for the "
+        "order total.",
+    )
+    payment_provider = serializers.CharField(
+        max_length=50, required=False, default="", help_text="PSP or method, e.g. stripe."
+    )
+    payment_reference = serializers.CharField(
+        max_length=200, required=False, default="", help_text="The PSP's payment id."
     )
     priority = serializers.IntegerField(min_value=-100, max_value=100, default=0)
     hold = serializers.CharField(

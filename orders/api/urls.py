@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import payments, views
 
 urlpatterns = [
     path("orders/", views.OrderListCreateView.as_view(), name="order-list"),
@@ -12,6 +12,18 @@ urlpatterns = [
         name="order-line-cancel",
     ),
     path("orders/<int:pk>/events/", views.OrderEventListView.as_view(), name="order-events"),
+    path("orders/<int:pk>/payments/", payments.OrderPaymentsView.as_view(), name="order-payments"),
+    path(
+        "orders/<int:pk>/payments/transactions/",
+        payments.PaymentTransactionCreateView.as_view(),
+        name="order-payment-transactions",
+    ),
+    path("orders/<int:pk>/refunds/", payments.RefundCreateView.as_view(), name="order-refunds"),
+    path(
+        "orders/<int:pk>/refunds/<int:refund_id>/confirm/",
+        payments.RefundConfirmView.as_view(),
+        name="order-refund-confirm",
+    ),
     path("holds/", views.HoldCreateView.as_view(), name="hold-create"),
     path("holds/<str:token>/", views.HoldDetailView.as_view(), name="hold-detail"),
     path("fulfilments/", views.FulfilmentListView.as_view(), name="fulfilment-list"),

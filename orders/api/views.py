@@ -94,6 +94,8 @@ def _order_input(v: dict[str, Any]) -> services.OrderInput:
         pickup_location_code=v.get("pickup_location"),
         shipping_total=v["shipping_total"],
         payment_status=v["payment_status"],
+        payment_provider=v.get("payment_provider", ""),
+        payment_reference=v.get("payment_reference", ""),
         priority=v["priority"],
         hold_token=v.get("hold"),
     )

@@ -41,6 +41,7 @@ from ..models import (
     OrderLine,
     OrderState,
 )
+from ..payments.settlement import payments_settle_cancellation
 from .allocation import (
     allocate,
     allocate_uncovered,
@@ -414,6 +415,7 @@ def _finish_line_edit(
             if not fulfilment.lines.exists():
                 _transition(fulfilment, "cancel")
                 fulfilment.save()
+    payments_settle_cancellation(order=order, events=events)
     return order_save_changes(order, lines, fulfilments, events)
 
 
@@ -486,6 +488,7 @@ def order_cancel(
         order.cancel_reason = reason
         events.add(EventType.CANCELLED, reason=reason)
         _recompute_totals(order, lines, events)
+        payments_settle_cancellation(order=order, events=events)
         order.version += 1
         order.save()
         events.flush()

@@ -18,6 +18,7 @@ from ..errors import FulfilmentNotFound, InvalidQuantity, TransitionNotAllowed
 from ..events import EventRecorder, EventType
 from ..locks import order_lock, stock_levels_lock_for_reroute
 from ..models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderLine
+from ..payments.settlement import payments_capture_on_handover
 from .allocation import (
     allocate_uncovered,
     order_save_changes,
@@ -123,6 +124,14 @@ def fulfilment_transition(
         if action == "ship":
             data.update(carrier=carrier, tracking_number=tracking_number)
         events.add(EventType.FULFILMENT_TRANSITION, **data)
+        if action in ("ship", "picked_up"):
+            payments_capture_on_handover(
+                order=order,
+                fulfilment=fulfilment,
+                fulfilments=fulfilments,
+                lines=lines,
+                events=events,
+            )
         order_save_changes(order, lines, fulfilments, events)
         return fulfilment
 

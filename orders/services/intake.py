@@ -25,6 +25,7 @@ from ..errors import (
 from ..events import EventRecorder, EventType
 from ..locks import stock_levels_lock
 from ..models import CheckoutHold, DeliveryType, Order, OrderLine, OrderState, PaymentStatus
+from ..payments.services import payment_create_for_intake
 from .allocation import allocate
 
 
@@ -50,6 +51,8 @@ class OrderInput:
     pickup_location_code: str | None = None
     shipping_total: Decimal = Decimal("0")
     payment_status: str = PaymentStatus.PENDING
+    payment_provider: str = ""
+    payment_reference: str = ""
     priority: int = 0
     hold_token: str | None = None
 
@@ -145,6 +148,13 @@ def _order_create(*, channel: Channel, data: OrderInput, actor: str) -> Order:
         priority=data.priority,
     )
     order.save()
+    payment_create_for_intake(
+        order=order,
+        status=data.payment_status,
+        actor=actor,
+        provider=data.payment_provider,
+        reference=data.payment_reference,
+    )
     return _route_new_order(order=order, data=data, actor=actor, hold=hold)
 
 
