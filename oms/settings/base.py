@@ -151,6 +151,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LocationKindEnum": "inventory.models.Location.Kind",
         "InboundKindEnum": "inventory.models.InboundStock.Kind",
+        "PaymentTransactionKindEnum": "orders.payments.models.TransactionKind",
     },
 }
 
