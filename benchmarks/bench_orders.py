@@ -574,7 +574,7 @@ def ledger_check() -> bool:
 # their callers look them up. Nested stages are included in their parents' figures.
 STAGES = [
     ("authenticate (API key)", "oms.api.auth.ApiKeyAuthentication", "authenticate", 1),
-    ("idempotent() total", "orders.api.views", "idempotent", 1),
+    ("idempotent() total", "orders.api.views.orders", "idempotent", 1),
     ("request fingerprint", "orders.idempotency", "_fingerprint", 2),
     (
         "input serializer is_valid",
@@ -589,7 +589,7 @@ STAGES = [
     ("plan_order (pure planner)", "orders.services.allocation", "plan_order", 4),
     ("_reserve_plan (reserve + inserts)", "orders.services.allocation", "_reserve_plan", 4),
     ("events flush (events + outbox)", "orders.events.EventRecorder", "flush", 3),
-    ("order_response total", "orders.api.views", "order_response", 2),
+    ("order_response total", "orders.api.views.orders", "order_response", 2),
     ("OrderOutputSerializer.data", "orders.api.serializers.OrderOutputSerializer", "data", 3),
 ]
 

@@ -21,7 +21,7 @@ from orders.payments import services
 from orders.payments.models import Payment, PaymentTransaction, Refund, TransactionKind
 from orders.payments.selectors import payment_summary
 
-from .views import IDEMPOTENCY_PARAM
+from .views.common import IDEMPOTENCY_PARAM
 
 
 def _amount(**kwargs: Any) -> serializers.DecimalField:

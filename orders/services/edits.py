@@ -1,4 +1,6 @@
-"""Staff and shop edits after placement, and the waiting room.
+"""Staff and shop edits of a whole order after placement: addresses and customer, delivery
+option, cancellation, staff reroute, notes. Line quantities live in `lines`, totals in
+`totals`, the waiting room in `waiting_room`.
 
 Each edit: locks the order, checks the caller's version (optimistic concurrency: a stale
 version is refused, never silently overwritten), re-validates, reroutes what it must, and
@@ -8,18 +10,13 @@ already shipped or are at the pickup counter are refused.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from inventory.models import Location
-from inventory.services import stock_reservation_reduce
 from oms.errors import PreconditionFailed
-from oms.models import Channel
 
 from ..errors import (
     AlreadyHandedOver,
@@ -27,7 +24,6 @@ from ..errors import (
     InvalidQuantity,
     NotRoutable,
     OrderClosed,
-    OrderLineNotFound,
 )
 from ..events import EventRecorder, EventType
 from ..locks import order_lock, stock_levels_lock_for_reroute
@@ -36,25 +32,22 @@ from ..models import (
     HANDED_OVER_STATES,
     DeliveryType,
     Fulfilment,
-    FulfilmentLine,
     Order,
     OrderLine,
     OrderState,
 )
 from ..payments.settlement import payments_settle_cancellation
-from .allocation import (
-    allocate,
-    allocate_uncovered,
-    order_save_changes,
-    release_fulfilments,
-    unallocated_quantities,
-)
-from .fulfilments import _transition, load_order
+from .allocation import allocate_uncovered, order_save_changes, release_fulfilments
+from .fulfilments import fulfilment_fire, load_order
+from .totals import order_totals_recompute
 
 CUSTOMER_FIELDS = ("customer_email", "customer_name", "customer_phone")
 
 
-def _begin(order_id: int, channel_id: int | None, expected_version: int | None) -> Order:
+def order_lock_for_edit(
+    *, order_id: int, channel_id: int | None, expected_version: int | None
+) -> Order:
+    """Lock the order for an edit; refuse a stale version or a closed order."""
     order = order_lock(order_id=order_id, channel_id=channel_id)
     if expected_version is not None and expected_version != order.version:
         raise PreconditionFailed(
@@ -66,7 +59,7 @@ def _begin(order_id: int, channel_id: int | None, expected_version: int | None) 
     return order
 
 
-def _handed_over(fulfilments: list[Fulfilment]) -> list[Fulfilment]:
+def handed_over(fulfilments: list[Fulfilment]) -> list[Fulfilment]:
     return [f for f in fulfilments if f.state in HANDED_OVER_STATES]
 
 
@@ -98,7 +91,7 @@ def _reroute_all(
             extra_location_ids=[forced_location_id],
         )
     for fulfilment in dissolve:
-        _transition(fulfilment, "cancel")
+        fulfilment_fire(fulfilment, "cancel")
         fulfilment.save()
         events.add(
             EventType.FULFILMENT_CANCELLED,
@@ -143,11 +136,11 @@ def order_lock_stock_for_edits(*, order_id: int, channel_id: int | None = None) 
     stock_levels_lock_for_reroute(
         order=order,
         product_ids=[line.product_id for line in lines.values()],
-        releasing=_reroutable(fulfilments),
+        releasing=reroutable(fulfilments),
     )
 
 
-def _reroutable(fulfilments: list[Fulfilment]) -> list[Fulfilment]:
+def reroutable(fulfilments: list[Fulfilment]) -> list[Fulfilment]:
     return [f for f in fulfilments if f.state in ACTIVE_FULFILMENT_STATES]
 
 
@@ -164,11 +157,13 @@ def order_update_details(
     """Change addresses and customer details. A new shipping country reroutes the order
     (refused once something has shipped); a new street does not."""
     with transaction.atomic():
-        order = _begin(order_id, channel_id, expected_version)
+        order = order_lock_for_edit(
+            order_id=order_id, channel_id=channel_id, expected_version=expected_version
+        )
         lines, fulfilments = load_order(order)
         events = EventRecorder(order, actor)
         if shipping_address is not None and shipping_address != order.shipping_address:
-            if order.delivery_type == DeliveryType.SHIP and _handed_over(fulfilments):
+            if order.delivery_type == DeliveryType.SHIP and handed_over(fulfilments):
                 raise AlreadyHandedOver("The shipping address cannot change after shipment.")
             before = order.shipping_address
             order.shipping_address = shipping_address
@@ -189,7 +184,7 @@ def order_update_details(
                     events,
                     actor,
                     trigger="address_changed",
-                    dissolve=_reroutable(fulfilments),
+                    dissolve=reroutable(fulfilments),
                 )
         if billing_address is not None and billing_address != order.billing_address:
             events.add(
@@ -226,9 +221,11 @@ def order_change_delivery(
     """Switch ship <-> click & collect (or the pickup store): reroutes every open unit; refused
     when the new option cannot be served (nothing changes then) or goods were handed over."""
     with transaction.atomic():
-        order = _begin(order_id, channel_id, expected_version)
+        order = order_lock_for_edit(
+            order_id=order_id, channel_id=channel_id, expected_version=expected_version
+        )
         lines, fulfilments = load_order(order)
-        if _handed_over(fulfilments):
+        if handed_over(fulfilments):
             raise AlreadyHandedOver("The delivery option cannot change after handover.")
         before = {
             "delivery_type": order.delivery_type,
@@ -277,187 +274,9 @@ def order_change_delivery(
             events,
             actor,
             trigger="delivery_changed",
-            dissolve=_reroutable(fulfilments),
+            dissolve=reroutable(fulfilments),
         )
         return order_save_changes(order, lines, fulfilments, events)
-
-
-def order_line_set_quantity(
-    *,
-    order_id: int,
-    line_id: int,
-    quantity: int,
-    actor: str,
-    expected_version: int | None,
-    channel_id: int | None = None,
-) -> Order:
-    """Set a line's quantity. Less: the difference is cancelled (stock released). More: the
-    extra units are routed now, or the edit is refused (409 out_of_stock, nothing changed)."""
-    with transaction.atomic():
-        order = _begin(order_id, channel_id, expected_version)
-        lines, fulfilments = load_order(order)
-        line = lines.get(line_id)
-        if line is None:
-            raise OrderLineNotFound(details={"line_id": line_id})
-        if quantity < 0 or quantity > 100_000:
-            raise InvalidQuantity(details={"quantity": quantity})
-        current = line.open_quantity
-        events = EventRecorder(order, actor)
-        if quantity < current:
-            _cancel_units(order, line, fulfilments, current - quantity, actor)
-        elif quantity > current:
-            line.quantity += quantity - current
-            line.save(update_fields=["quantity"])
-            outcome = allocate(
-                order=order,
-                lines=lines,
-                quantities={line.pk: quantity - current},
-                events=events,
-                actor=actor,
-                trigger="quantity_changed",
-                require_complete=True,
-            )
-            if not outcome.complete:
-                raise NotRoutable(
-                    "Not enough stock for the new quantity; nothing was changed.",
-                    details={
-                        "lines": [
-                            {
-                                "line": line.line_number,
-                                "sku": line.sku,
-                                "missing": quantity - current,
-                            }
-                        ]
-                    },
-                )
-            fulfilments.extend(outcome.fulfilments)
-        else:
-            return order
-        events.add(
-            EventType.LINE_QUANTITY_CHANGED,
-            line=line.line_number,
-            sku=line.sku,
-            before=current,
-            after=quantity,
-        )
-        lines, fulfilments = load_order(order)
-        return _finish_line_edit(order, lines, fulfilments, events)
-
-
-def order_line_cancel(
-    *,
-    order_id: int,
-    line_id: int,
-    actor: str,
-    expected_version: int | None,
-    quantity: int | None = None,
-    reason: str = "",
-    channel_id: int | None = None,
-) -> Order:
-    """Cancel `quantity` open units of a line (all of them by default); stock is released."""
-    with transaction.atomic():
-        order = _begin(order_id, channel_id, expected_version)
-        lines, fulfilments = load_order(order)
-        line = lines.get(line_id)
-        if line is None:
-            raise OrderLineNotFound(details={"line_id": line_id})
-        units = line.open_quantity if quantity is None else quantity
-        if units <= 0 or units > line.open_quantity:
-            raise InvalidQuantity(details={"quantity": units, "open": line.open_quantity})
-        _cancel_units(order, line, fulfilments, units, actor)
-        events = EventRecorder(order, actor)
-        events.add(
-            EventType.LINE_CANCELLED,
-            line=line.line_number,
-            sku=line.sku,
-            quantity=units,
-            reason=reason,
-        )
-        lines, fulfilments = load_order(order)
-        return _finish_line_edit(order, lines, fulfilments, events)
-
-
-def _recompute_totals(order: Order, lines: dict[int, OrderLine], events: EventRecorder) -> None:
-    """Subtotal = open units x unit price over the lines (cancelled units no longer count;
-    shipped ones do); total = subtotal + shipping. The change is an event, so the shop can
-    refund or charge the difference."""
-    subtotal = sum(
-        (line.unit_price * line.open_quantity for line in lines.values()), Decimal("0")
-    ).quantize(Decimal("0.01"))
-    total = subtotal + order.shipping_total
-    if (subtotal, total) == (order.subtotal, order.total):
-        return
-    events.add(
-        EventType.TOTALS_CHANGED,
-        currency=order.currency,
-        before={"subtotal": str(order.subtotal), "total": str(order.total)},
-        after={"subtotal": str(subtotal), "total": str(total)},
-        difference=str(total - order.total),
-    )
-    order.subtotal, order.total = subtotal, total
-
-
-def _finish_line_edit(
-    order: Order, lines: dict[int, OrderLine], fulfilments: list[Fulfilment], events: EventRecorder
-) -> Order:
-    _recompute_totals(order, lines, events)
-    if all(line.open_quantity == 0 for line in lines.values()):
-        for fulfilment in _reroutable(fulfilments):
-            _transition(fulfilment, "cancel")
-            fulfilment.save()
-        if order.state not in (OrderState.CANCELLED, OrderState.COMPLETED):
-            if not _handed_over(fulfilments):
-                order.cancel()
-                order.cancel_reason = "all lines cancelled"
-                events.add(EventType.CANCELLED, reason="all lines cancelled")
-    else:
-        for fulfilment in _reroutable(fulfilments):
-            if not fulfilment.lines.exists():
-                _transition(fulfilment, "cancel")
-                fulfilment.save()
-    payments_settle_cancellation(order=order, events=events)
-    return order_save_changes(order, lines, fulfilments, events)
-
-
-def _cancel_units(
-    order: Order, line: OrderLine, fulfilments: list[Fulfilment], units: int, actor: str
-) -> None:
-    """Cancel units of a line: first the unallocated ones (waiting), then from fulfilments
-    that have not been handed over, newest first. Refused if too few are still cancellable."""
-    unallocated = unallocated_quantities(order, [line], fulfilments).get(line.pk, 0)
-    take_unallocated = min(units, unallocated)
-    remaining = units - take_unallocated
-    cancellable: list[FulfilmentLine] = []
-    for fulfilment in sorted(_reroutable(fulfilments), key=lambda f: -f.pk):
-        cancellable.extend(fl for fl in fulfilment.lines.all() if fl.order_line_id == line.pk)
-    if remaining > sum(fl.quantity for fl in cancellable):
-        raise AlreadyHandedOver(
-            "Those units have already shipped or are at the pickup counter.",
-            details={
-                "line": line.line_number,
-                "cancellable": unallocated + sum(fl.quantity for fl in cancellable),
-            },
-        )
-    reference = f"order:{order.pk}/line:{line.pk}"
-    for fl in cancellable:
-        if remaining == 0:
-            break
-        take = min(remaining, fl.quantity)
-        if fl.reservation_id is not None:  # a line without one holds nothing to give back
-            stock_reservation_reduce(
-                reservation_id=fl.reservation_id,
-                by=take,
-                actor=actor,
-                reason="line cancelled",
-                reference=reference,
-            )
-        if take == fl.quantity:
-            fl.delete()
-        else:
-            FulfilmentLine.objects.filter(pk=fl.pk).update(quantity=F("quantity") - take)
-        remaining -= take
-    OrderLine.objects.filter(pk=line.pk).update(cancelled_quantity=F("cancelled_quantity") + units)
-    line.cancelled_quantity += units
 
 
 def order_cancel(
@@ -471,14 +290,16 @@ def order_cancel(
     """Cancel the whole order: every reservation is released. Refused once anything shipped
     (cancel the remaining lines instead)."""
     with transaction.atomic():
-        order = _begin(order_id, channel_id, expected_version)
+        order = order_lock_for_edit(
+            order_id=order_id, channel_id=channel_id, expected_version=expected_version
+        )
         lines, fulfilments = load_order(order)
-        if _handed_over(fulfilments):
+        if handed_over(fulfilments):
             raise AlreadyHandedOver("Part of the order has shipped; cancel lines instead.")
         events = EventRecorder(order, actor)
-        cancelled = _reroutable(fulfilments)
+        cancelled = reroutable(fulfilments)
         for fulfilment in cancelled:
-            _transition(fulfilment, "cancel")
+            fulfilment_fire(fulfilment, "cancel")
             fulfilment.save()
         release_fulfilments(cancelled, actor=actor, reason="order cancelled")
         OrderLine.objects.filter(order=order).update(cancelled_quantity=F("quantity"))
@@ -487,7 +308,7 @@ def order_cancel(
         order.cancel()
         order.cancel_reason = reason
         events.add(EventType.CANCELLED, reason=reason)
-        _recompute_totals(order, lines, events)
+        order_totals_recompute(order, lines, events)
         payments_settle_cancellation(order=order, events=events)
         order.version += 1
         order.save()
@@ -507,7 +328,9 @@ def order_reroute(
     """Staff reroute: route every unit not yet handed over again, excluding locations and/or
     forcing one. Refused (nothing changes) when no plan can hold every unit."""
     with transaction.atomic():
-        order = _begin(order_id, channel_id, expected_version)
+        order = order_lock_for_edit(
+            order_id=order_id, channel_id=channel_id, expected_version=expected_version
+        )
         lines, fulfilments = load_order(order)
         events = EventRecorder(order, actor)
         excluded = set(order.excluded_location_ids or ()) | set(exclude_location_ids or ())
@@ -527,7 +350,7 @@ def order_reroute(
             events,
             actor,
             trigger="staff_reroute",
-            dissolve=_reroutable(fulfilments),
+            dissolve=reroutable(fulfilments),
             forced_location_id=force_location_id,
         )
         return order_save_changes(order, lines, fulfilments, events)
@@ -544,80 +367,3 @@ def order_add_note(*, order_id: int, text: str, actor: str) -> Order:
         order.save(update_fields=["event_count"])
         events.flush()
         return order
-
-
-# --- Waiting room -----------------------------------------------------------------------
-
-
-def order_route_waiting(*, order_id: int, actor: str = "system:waiting-room") -> bool:
-    """Try to route a waiting order's missing units; True when it is fully routed now."""
-    with transaction.atomic():
-        order = order_lock(order_id=order_id)
-        if order.state != OrderState.WAITING:
-            return False
-        lines, fulfilments = load_order(order)
-        unallocated = unallocated_quantities(order, list(lines.values()), fulfilments)
-        events = EventRecorder(order, actor)
-        if unallocated:
-            outcome = allocate(
-                order=order,
-                lines=lines,
-                quantities=unallocated,
-                events=events,
-                actor=actor,
-                trigger="waiting_room",
-                require_complete=True,
-            )
-            if not outcome.complete:
-                order.save(update_fields=["event_count"])
-                events.flush()
-                return False
-            fulfilments.extend(outcome.fulfilments)
-        order_save_changes(order, lines, fulfilments, events)
-        return True
-
-
-def waiting_room_process(*, limit: int = 200) -> dict[str, int]:
-    """Route waiting orders, highest priority then oldest first; escalate the overdue ones."""
-    routed = 0
-    tried = 0
-    ids = list(
-        Order.objects.filter(state=OrderState.WAITING)
-        .order_by("-priority", "placed_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for order_id in ids:
-        tried += 1
-        if order_route_waiting(order_id=order_id):
-            routed += 1
-    escalated = waiting_room_escalate()
-    return {"tried": tried, "routed": routed, "escalated": escalated}
-
-
-def waiting_room_escalate(*, now: Any = None) -> int:
-    """Flag orders that waited longer than their channel allows, once, for staff."""
-    now = now or timezone.now()
-    escalated = 0
-    for channel in Channel.objects.filter(orders__state=OrderState.WAITING).distinct():
-        cutoff = now - timedelta(minutes=channel.waiting_escalation_minutes)
-        overdue = Order.objects.filter(
-            channel=channel,
-            state=OrderState.WAITING,
-            escalated_at__isnull=True,
-            waiting_since__lte=cutoff,
-        ).values_list("pk", flat=True)
-        for order_id in overdue:
-            with transaction.atomic():
-                order = order_lock(order_id=order_id)
-                if order.escalated_at is not None or order.state != OrderState.WAITING:
-                    continue
-                order.escalated_at = now
-                events = EventRecorder(order, "system:waiting-room")
-                events.add(
-                    EventType.ESCALATED,
-                    waiting_since=order.waiting_since.isoformat() if order.waiting_since else None,
-                )
-                order.save(update_fields=["escalated_at", "event_count"])
-                events.flush()
-                escalated += 1
-    return escalated

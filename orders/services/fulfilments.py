@@ -53,7 +53,7 @@ def _find(fulfilments: list[Fulfilment], fulfilment_id: int) -> Fulfilment:
     raise FulfilmentNotFound(details={"fulfilment_id": fulfilment_id})
 
 
-def _transition(fulfilment: Fulfilment, method: str) -> None:
+def fulfilment_fire(fulfilment: Fulfilment, method: str) -> None:
     bound = getattr(fulfilment, method)
     if not can_proceed(bound):
         raise TransitionNotAllowed(
@@ -101,7 +101,7 @@ def fulfilment_transition(
         lines, fulfilments = load_order(order)
         fulfilment = _find(fulfilments, fulfilment_id)
         before = fulfilment.state
-        _transition(fulfilment, method)
+        fulfilment_fire(fulfilment, method)
         if action == "ship":
             fulfilment.carrier = carrier
             fulfilment.tracking_number = tracking_number
@@ -149,7 +149,7 @@ def fulfilment_reject(*, fulfilment_id: int, reason: str, actor: str) -> Fulfilm
         order = order_lock(order_id=_order_id_of(fulfilment_id))
         lines, fulfilments = load_order(order)
         fulfilment = _find(fulfilments, fulfilment_id)
-        _transition(fulfilment, "reject")
+        fulfilment_fire(fulfilment, "reject")
         fulfilment.rejection_reason = reason
         fulfilment.save()
         events = EventRecorder(order, actor)
@@ -242,7 +242,7 @@ def fulfilment_short_pick(
             ],
         )
         if not remaining:
-            _transition(fulfilment, "cancel")
+            fulfilment_fire(fulfilment, "cancel")
             fulfilment.save()
         # The pickup store stays the pickup point: excluding it would leave a click & collect
         # order unroutable for good (no transfer in, no restock of the store would help).

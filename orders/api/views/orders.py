@@ -1,74 +1,32 @@
-"""Orders API: intake, reads, edits (If-Match), cancellations, holds, and the location side."""
+"""Orders API: intake, reads, edits (If-Match), cancellations, the event timeline."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import django_filters
 from django.db import transaction
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oms.api.context import request_actor, request_channel, request_key
+from oms.api.context import request_actor, request_channel
 from oms.api.exceptions import error_responses
-from oms.errors import PreconditionFailed, PreconditionRequired
 from oms.models import ApiKey
 from orders import selectors, services
-from orders.errors import OrderLineNotFound
 from orders.idempotency import idempotent
 from orders.models import (
-    CheckoutHold,
     DeliveryType,
-    Fulfilment,
-    FulfilmentState,
     Order,
     OrderEvent,
     OrderState,
 )
 from orders.services.intake import order_prime_for_output
 
-from . import serializers as s
-
-IDEMPOTENCY_PARAM = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="Unique per creation attempt; retries with the same key and body replay the "
-    "first response.",
-)
-IF_MATCH_PARAM = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="The order's ETag from your last read (428 if missing, 412 if stale).",
-)
-_ETAG = re.compile(r'^(?:W/)?"(\d+)-(\d+)"$')
-
-
-def expected_version(request: Request, order_id: int) -> int:
-    header = request.headers.get("If-Match")
-    if not header:
-        raise PreconditionRequired()
-    match = _ETAG.match(header.strip())
-    if not match or int(match.group(1)) != order_id:
-        raise PreconditionFailed(
-            "If-Match does not name this order's ETag.", details={"if_match": header}
-        )
-    return int(match.group(2))
-
-
-def order_response(order: Order, status: int = 200) -> Response:
-    order = selectors.order_detail_queryset().get(pk=order.pk)
-    return Response(
-        s.OrderOutputSerializer(order).data, status=status, headers={"ETag": order.etag}
-    )
+from .. import serializers as s
+from .common import IDEMPOTENCY_PARAM, IF_MATCH_PARAM, expected_version, line_id_for, order_response
 
 
 def _order_input(v: dict[str, Any]) -> services.OrderInput:
@@ -236,7 +194,7 @@ class OrderDetailView(APIView):
                 )
                 version = order.version
             for change in v.get("lines", []):
-                line_id = _line_id(pk, change["line_number"])
+                line_id = line_id_for(pk, change["line_number"])
                 order = services.order_line_set_quantity(
                     order_id=pk,
                     channel_id=channel.pk,
@@ -248,19 +206,6 @@ class OrderDetailView(APIView):
                 version = order.version
         assert order is not None
         return order_response(order)
-
-
-def _line_id(order_id: int, line_number: int) -> int:
-    from orders.models import OrderLine
-
-    line_id = (
-        OrderLine.objects.filter(order_id=order_id, line_number=line_number)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if line_id is None:
-        raise OrderLineNotFound(details={"line_number": line_number})
-    return line_id
 
 
 class OrderCancelView(APIView):
@@ -311,7 +256,7 @@ class OrderLineCancelView(APIView):
         order = services.order_line_cancel(
             order_id=pk,
             channel_id=channel.pk,
-            line_id=_line_id(pk, line_number),
+            line_id=line_id_for(pk, line_number),
             actor=request_actor(request),
             expected_version=version,
             quantity=data.validated_data.get("quantity"),
@@ -339,234 +284,3 @@ class OrderEventListView(generics.ListAPIView):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
-
-
-class HoldCreateView(APIView):
-    required_scope = ApiKey.Scope.ORDERS
-
-    @extend_schema(
-        tags=["orders"],
-        summary="Hold stock during checkout",
-        description="Reserves the units for a few minutes; pass the token as `hold` when "
-        "placing the order. Expired holds are released by the periodic job.",
-        parameters=[IDEMPOTENCY_PARAM],
-        request=s.HoldCreateInputSerializer,
-        responses={201: s.HoldOutputSerializer, **error_responses(400, 403, 409, 422)},
-    )
-    def post(self, request: Request) -> Response:
-        channel = request_channel(request)
-
-        def create() -> tuple[int, Any]:
-            data = s.HoldCreateInputSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            v = data.validated_data
-            dest = v["destination"]
-            hold = services.hold_create(
-                channel=channel,
-                lines=[(ln["sku"], ln["quantity"]) for ln in v["lines"]],
-                country=dest["country"],
-                latitude=dest.get("latitude"),
-                longitude=dest.get("longitude"),
-                minutes=v.get("minutes"),
-                actor=request_actor(request),
-            )
-            return 201, s.HoldOutputSerializer(hold).data
-
-        return idempotent(request=request, channel=channel, scope="hold_create", handler=create)
-
-
-# Tokens are secrets.token_urlsafe(16); anything else cannot be one (and a NUL byte from the
-# URL would make the lookup itself fail with a 500).
-_HOLD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-
-
-def _hold_token(token: str) -> str:
-    from orders.errors import HoldNotFound
-
-    if not _HOLD_TOKEN.match(token):
-        raise HoldNotFound()
-    return token
-
-
-class HoldDetailView(APIView):
-    required_scope = ApiKey.Scope.ORDERS
-
-    @extend_schema(
-        tags=["orders"],
-        summary="Read a checkout hold",
-        responses={200: s.HoldOutputSerializer, **error_responses(403, 404)},
-    )
-    def get(self, request: Request, token: str) -> Response:
-        from orders.errors import HoldNotFound
-
-        hold = CheckoutHold.objects.filter(
-            channel=request_channel(request), token=_hold_token(token)
-        ).first()
-        if hold is None:
-            raise HoldNotFound()
-        return Response(s.HoldOutputSerializer(hold).data)
-
-    @extend_schema(
-        tags=["orders"],
-        summary="Release a checkout hold",
-        responses={200: s.HoldOutputSerializer, **error_responses(403, 404, 409)},
-    )
-    def delete(self, request: Request, token: str) -> Response:
-        hold = services.hold_release(
-            channel=request_channel(request), token=_hold_token(token), actor=request_actor(request)
-        )
-        return Response(s.HoldOutputSerializer(hold).data)
-
-
-# --- Location side ----------------------------------------------------------------------
-
-
-class FulfilmentFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=FulfilmentState.choices)
-    location = django_filters.CharFilter(field_name="location__code")
-
-    class Meta:
-        model = Fulfilment
-        fields = ["state", "location"]
-
-
-class FulfilmentListView(generics.ListAPIView):
-    """A location system's key sees its location's fulfilments; a channel key its orders'."""
-
-    required_scope = ApiKey.Scope.LOCATION
-    serializer_class = s.FulfilmentOutputSerializer
-    filterset_class = FulfilmentFilter
-    queryset = Fulfilment.objects.none()  # for the schema; get_queryset scopes to the key
-
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.fulfilments_for_key(key=request_key(self.request)).order_by("pk")
-
-    @extend_schema(
-        tags=["fulfilments"],
-        summary="List fulfilments",
-        responses={200: s.FulfilmentOutputSerializer(many=True), **error_responses(400, 403)},
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
-
-
-class FulfilmentDetailView(APIView):
-    required_scope = ApiKey.Scope.LOCATION
-
-    @extend_schema(
-        tags=["fulfilments"],
-        summary="Read a fulfilment",
-        responses={200: s.FulfilmentOutputSerializer, **error_responses(403, 404)},
-    )
-    def get(self, request: Request, pk: int) -> Response:
-        fulfilment = selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
-        return Response(s.FulfilmentOutputSerializer(fulfilment).data)
-
-
-def _fulfilment_response(request: Request, pk: int) -> Response:
-    fulfilment = selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
-    return Response(s.FulfilmentOutputSerializer(fulfilment).data)
-
-
-TRANSITION_RESPONSES = {200: s.FulfilmentOutputSerializer, **error_responses(400, 403, 404, 409)}
-
-
-class FulfilmentActionView(APIView):
-    """accept, start-picking, pack, ready-for-pickup, picked-up (no body)."""
-
-    required_scope = ApiKey.Scope.LOCATION
-    action_name = ""
-
-    def transition(self, request: Request, pk: int) -> Response:
-        selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
-        services.fulfilment_transition(
-            fulfilment_id=pk, action=self.action_name, actor=request_actor(request)
-        )
-        return _fulfilment_response(request, pk)
-
-
-class FulfilmentShipView(APIView):
-    required_scope = ApiKey.Scope.LOCATION
-
-    @extend_schema(
-        tags=["fulfilments"],
-        summary="Ship: handed to the carrier",
-        description="On hand and reserved go down through shipment movements.",
-        request=s.ShipInputSerializer,
-        responses=TRANSITION_RESPONSES,
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
-        data = s.ShipInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.fulfilment_transition(
-            fulfilment_id=pk, action="ship", actor=request_actor(request), **data.validated_data
-        )
-        return _fulfilment_response(request, pk)
-
-
-class FulfilmentRejectView(APIView):
-    required_scope = ApiKey.Scope.LOCATION
-
-    @extend_schema(
-        tags=["fulfilments"],
-        summary="Reject: reroute elsewhere",
-        description="The lines are rerouted excluding this location; the new stock "
-        "is held before the old is released. What cannot be rerouted waits.",
-        request=s.RejectInputSerializer,
-        responses=TRANSITION_RESPONSES,
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
-        data = s.RejectInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.fulfilment_reject(
-            fulfilment_id=pk, reason=data.validated_data["reason"], actor=request_actor(request)
-        )
-        return _fulfilment_response(request, pk)
-
-
-class FulfilmentShortPickView(APIView):
-    required_scope = ApiKey.Scope.LOCATION
-
-    @extend_schema(
-        tags=["fulfilments"],
-        summary="Short pick: reroute the missing units",
-        request=s.ShortPickInputSerializer,
-        responses={200: s.FulfilmentOutputSerializer, **error_responses(400, 403, 404, 409, 422)},
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        fulfilment = selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
-        data = s.ShortPickInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        missing = {}
-        for row in data.validated_data["lines"]:
-            missing[_line_id(fulfilment.order_id, row["line_number"])] = row["missing"]
-        services.fulfilment_short_pick(
-            fulfilment_id=pk,
-            missing=missing,
-            actor=request_actor(request),
-            adjust_stock=data.validated_data["adjust_stock"],
-        )
-        return _fulfilment_response(request, pk)
-
-
-def action_view(name: str, summary: str) -> Any:
-    """A view class per simple transition, each with its own schema entry."""
-
-    def post(self: FulfilmentActionView, request: Request, pk: int) -> Response:
-        return self.transition(request, pk)
-
-    post = extend_schema(
-        tags=["fulfilments"],
-        summary=summary,
-        request=None,
-        responses=TRANSITION_RESPONSES,
-        operation_id=f"fulfilments_{name}",
-    )(post)
-    view = type(
-        f"Fulfilment{name.title().replace('_', '')}View",
-        (FulfilmentActionView,),
-        {"action_name": name, "post": post},
-    )
-    return view.as_view()

@@ -1,0 +1,159 @@
+"""Per-location fulfilments of an order, their lines and their declared lifecycle."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from inventory.models import Location, Reservation
+
+from .order import DeliveryType, Order, OrderLine
+
+
+class FulfilmentState(models.TextChoices):
+    CREATED = "created", "Created"
+    ACCEPTED = "accepted", "Accepted"
+    PICKING = "picking", "Picking"
+    PACKED = "packed", "Packed"
+    SHIPPED = "shipped", "Shipped"
+    READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
+    PICKED_UP = "picked_up", "Picked up"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_FULFILMENT_STATES = (
+    FulfilmentState.CREATED,
+    FulfilmentState.ACCEPTED,
+    FulfilmentState.PICKING,
+    FulfilmentState.PACKED,
+)
+DONE_FULFILMENT_STATES = (FulfilmentState.SHIPPED, FulfilmentState.PICKED_UP)
+# Goods have left (or are sitting at the pickup counter): edits of these lines are refused.
+HANDED_OVER_STATES = (
+    FulfilmentState.SHIPPED,
+    FulfilmentState.READY_FOR_PICKUP,
+    FulfilmentState.PICKED_UP,
+)
+
+
+def _ships_to_customer(fulfilment: Fulfilment) -> bool:
+    return fulfilment.order.delivery_type == DeliveryType.SHIP
+
+
+def _goes_to_pickup(fulfilment: Fulfilment) -> bool:
+    return fulfilment.order.delivery_type == DeliveryType.CLICK_COLLECT
+
+
+class Fulfilment(ConcurrentTransitionMixin, models.Model):
+    """What one location picks and sends (or hands over at its counter) for an order."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fulfilments")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="fulfilments")
+    # Click & collect transfer: the goods go to this pickup store first.
+    transfer_to = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    state = FSMField(
+        default=FulfilmentState.CREATED, choices=FulfilmentState.choices, protected=True
+    )
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    rejection_reason = models.CharField(max_length=200, blank=True)
+    distance_km = models.FloatField(null=True, blank=True)
+    cost = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        indexes = [
+            models.Index(fields=["location", "state"], name="fulfilment_location_state"),
+            models.Index(fields=["location", "created_at"], name="fulfilment_location_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Fulfilment {self.pk} of {self.order_id} at {self.location_id} ({self.state})"
+
+    @property
+    def is_pickup(self) -> bool:
+        return self.order.delivery_type == DeliveryType.CLICK_COLLECT
+
+    @transition(field=state, source=FulfilmentState.CREATED, target=FulfilmentState.ACCEPTED)
+    def accept(self) -> None:
+        pass
+
+    @transition(field=state, source=FulfilmentState.ACCEPTED, target=FulfilmentState.PICKING)
+    def start_picking(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[FulfilmentState.ACCEPTED, FulfilmentState.PICKING],
+        target=FulfilmentState.PACKED,
+    )
+    def pack(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=FulfilmentState.PACKED,
+        target=FulfilmentState.SHIPPED,
+        conditions=[_ships_to_customer],
+    )
+    def ship(self) -> None:
+        """Handed to the carrier (ship-to-address orders)."""
+
+    @transition(
+        field=state,
+        source=FulfilmentState.PACKED,
+        target=FulfilmentState.READY_FOR_PICKUP,
+        conditions=[_goes_to_pickup],
+    )
+    def ready_for_pickup(self) -> None:
+        """Waiting at the pickup store's counter (for a transfer: arrived at the store)."""
+
+    @transition(
+        field=state, source=FulfilmentState.READY_FOR_PICKUP, target=FulfilmentState.PICKED_UP
+    )
+    def pick_up(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[FulfilmentState.CREATED, FulfilmentState.ACCEPTED, FulfilmentState.PICKING],
+        target=FulfilmentState.REJECTED,
+    )
+    def reject(self) -> None:
+        pass
+
+    @transition(
+        field=state, source=list(ACTIVE_FULFILMENT_STATES), target=FulfilmentState.CANCELLED
+    )
+    def cancel(self) -> None:
+        pass
+
+
+class FulfilmentLine(models.Model):
+    fulfilment = models.ForeignKey(Fulfilment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, related_name="fulfilment_lines"
+    )
+    quantity = models.PositiveIntegerField()
+    reservation = models.OneToOneField(
+        Reservation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["fulfilment_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="fulfilment_line_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of line {self.order_line_id}"

@@ -1,0 +1,180 @@
+"""Line edits after placement: set a line's quantity (more units are routed now, fewer are
+released) and cancel (part of) a line; the totals follow."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+
+from inventory.services import stock_reservation_reduce
+
+from ..errors import AlreadyHandedOver, InvalidQuantity, NotRoutable, OrderLineNotFound
+from ..events import EventRecorder, EventType
+from ..models import Fulfilment, FulfilmentLine, Order, OrderLine, OrderState
+from ..payments.settlement import payments_settle_cancellation
+from .allocation import allocate, order_save_changes, unallocated_quantities
+from .edits import handed_over, order_lock_for_edit, reroutable
+from .fulfilments import fulfilment_fire, load_order
+from .totals import order_totals_recompute
+
+
+def order_line_set_quantity(
+    *,
+    order_id: int,
+    line_id: int,
+    quantity: int,
+    actor: str,
+    expected_version: int | None,
+    channel_id: int | None = None,
+) -> Order:
+    """Set a line's quantity. Less: the difference is cancelled (stock released). More: the
+    extra units are routed now, or the edit is refused (409 out_of_stock, nothing changed)."""
+    with transaction.atomic():
+        order = order_lock_for_edit(
+            order_id=order_id, channel_id=channel_id, expected_version=expected_version
+        )
+        lines, fulfilments = load_order(order)
+        line = lines.get(line_id)
+        if line is None:
+            raise OrderLineNotFound(details={"line_id": line_id})
+        if quantity < 0 or quantity > 100_000:
+            raise InvalidQuantity(details={"quantity": quantity})
+        current = line.open_quantity
+        events = EventRecorder(order, actor)
+        if quantity < current:
+            _cancel_units(order, line, fulfilments, current - quantity, actor)
+        elif quantity > current:
+            line.quantity += quantity - current
+            line.save(update_fields=["quantity"])
+            outcome = allocate(
+                order=order,
+                lines=lines,
+                quantities={line.pk: quantity - current},
+                events=events,
+                actor=actor,
+                trigger="quantity_changed",
+                require_complete=True,
+            )
+            if not outcome.complete:
+                raise NotRoutable(
+                    "Not enough stock for the new quantity; nothing was changed.",
+                    details={
+                        "lines": [
+                            {
+                                "line": line.line_number,
+                                "sku": line.sku,
+                                "missing": quantity - current,
+                            }
+                        ]
+                    },
+                )
+            fulfilments.extend(outcome.fulfilments)
+        else:
+            return order
+        events.add(
+            EventType.LINE_QUANTITY_CHANGED,
+            line=line.line_number,
+            sku=line.sku,
+            before=current,
+            after=quantity,
+        )
+        lines, fulfilments = load_order(order)
+        return _finish_line_edit(order, lines, fulfilments, events)
+
+
+def order_line_cancel(
+    *,
+    order_id: int,
+    line_id: int,
+    actor: str,
+    expected_version: int | None,
+    quantity: int | None = None,
+    reason: str = "",
+    channel_id: int | None = None,
+) -> Order:
+    """Cancel `quantity` open units of a line (all of them by default); stock is released."""
+    with transaction.atomic():
+        order = order_lock_for_edit(
+            order_id=order_id, channel_id=channel_id, expected_version=expected_version
+        )
+        lines, fulfilments = load_order(order)
+        line = lines.get(line_id)
+        if line is None:
+            raise OrderLineNotFound(details={"line_id": line_id})
+        units = line.open_quantity if quantity is None else quantity
+        if units <= 0 or units > line.open_quantity:
+            raise InvalidQuantity(details={"quantity": units, "open": line.open_quantity})
+        _cancel_units(order, line, fulfilments, units, actor)
+        events = EventRecorder(order, actor)
+        events.add(
+            EventType.LINE_CANCELLED,
+            line=line.line_number,
+            sku=line.sku,
+            quantity=units,
+            reason=reason,
+        )
+        lines, fulfilments = load_order(order)
+        return _finish_line_edit(order, lines, fulfilments, events)
+
+
+def _finish_line_edit(
+    order: Order, lines: dict[int, OrderLine], fulfilments: list[Fulfilment], events: EventRecorder
+) -> Order:
+    order_totals_recompute(order, lines, events)
+    if all(line.open_quantity == 0 for line in lines.values()):
+        for fulfilment in reroutable(fulfilments):
+            fulfilment_fire(fulfilment, "cancel")
+            fulfilment.save()
+        if order.state not in (OrderState.CANCELLED, OrderState.COMPLETED):
+            if not handed_over(fulfilments):
+                order.cancel()
+                order.cancel_reason = "all lines cancelled"
+                events.add(EventType.CANCELLED, reason="all lines cancelled")
+    else:
+        for fulfilment in reroutable(fulfilments):
+            if not fulfilment.lines.exists():
+                fulfilment_fire(fulfilment, "cancel")
+                fulfilment.save()
+    payments_settle_cancellation(order=order, events=events)
+    return order_save_changes(order, lines, fulfilments, events)
+
+
+def _cancel_units(
+    order: Order, line: OrderLine, fulfilments: list[Fulfilment], units: int, actor: str
+) -> None:
+    """Cancel units of a line: first the unallocated ones (waiting), then from fulfilments
+    that have not been handed over, newest first. Refused if too few are still cancellable."""
+    unallocated = unallocated_quantities(order, [line], fulfilments).get(line.pk, 0)
+    take_unallocated = min(units, unallocated)
+    remaining = units - take_unallocated
+    cancellable: list[FulfilmentLine] = []
+    for fulfilment in sorted(reroutable(fulfilments), key=lambda f: -f.pk):
+        cancellable.extend(fl for fl in fulfilment.lines.all() if fl.order_line_id == line.pk)
+    if remaining > sum(fl.quantity for fl in cancellable):
+        raise AlreadyHandedOver(
+            "Those units have already shipped or are at the pickup counter.",
+            details={
+                "line": line.line_number,
+                "cancellable": unallocated + sum(fl.quantity for fl in cancellable),
+            },
+        )
+    reference = f"order:{order.pk}/line:{line.pk}"
+    for fl in cancellable:
+        if remaining == 0:
+            break
+        take = min(remaining, fl.quantity)
+        if fl.reservation_id is not None:  # a line without one holds nothing to give back
+            stock_reservation_reduce(
+                reservation_id=fl.reservation_id,
+                by=take,
+                actor=actor,
+                reason="line cancelled",
+                reference=reference,
+            )
+        if take == fl.quantity:
+            fl.delete()
+        else:
+            FulfilmentLine.objects.filter(pk=fl.pk).update(quantity=F("quantity") - take)
+        remaining -= take
+    OrderLine.objects.filter(pk=line.pk).update(cancelled_quantity=F("cancelled_quantity") + units)
+    line.cancelled_quantity += units

@@ -1,0 +1,30 @@
+"""An order's money figures, recomputed after every change of its open units."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..events import EventRecorder, EventType
+from ..models import Order, OrderLine
+
+
+def order_totals_recompute(
+    order: Order, lines: dict[int, OrderLine], events: EventRecorder
+) -> None:
+    """Subtotal = open units x unit price over the lines (cancelled units no longer count;
+    shipped ones do); total = subtotal + shipping. The change is an event, so the shop can
+    refund or charge the difference."""
+    subtotal = sum(
+        (line.unit_price * line.open_quantity for line in lines.values()), Decimal("0")
+    ).quantize(Decimal("0.01"))
+    total = subtotal + order.shipping_total
+    if (subtotal, total) == (order.subtotal, order.total):
+        return
+    events.add(
+        EventType.TOTALS_CHANGED,
+        currency=order.currency,
+        before={"subtotal": str(order.subtotal), "total": str(order.total)},
+        after={"subtotal": str(subtotal), "total": str(total)},
+        difference=str(total - order.total),
+    )
+    order.subtotal, order.total = subtotal, total
