@@ -11,6 +11,7 @@ def health(request: HttpRequest) -> JsonResponse:
 api_v1 = [
     path("", include("inventory.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("returns.api.urls")),
     path("routing/", include("routing.api.urls")),
     path("promise/", include("routing.api.promise_urls")),
 ]

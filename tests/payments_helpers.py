@@ -43,3 +43,36 @@ def amounts(order: Order) -> tuple[Decimal, Decimal, Decimal, Decimal]:
 
 def event_types(order: Order) -> list[str]:
     return list(order.events.order_by("sequence").values_list("type", flat=True))
+
+
+# --- Returns ---
+
+
+def reasons() -> None:
+    """The default reason list (a data migration adds it; flushing tests remove it)."""
+    from returns.models import ReturnReason
+
+    for code in ("changed_mind", "damaged", "wrong_size"):
+        ReturnReason.objects.get_or_create(code=code, defaults={"label": code})
+
+
+def returns_network(channel):  # type: ignore[no-untyped-def]
+    """order_network with stock in Berlin and a store that accepts returns."""
+    from tests.factories import order_network, stock
+
+    net = order_network(channel)
+    net.store.accepts_returns = True
+    net.store.save()
+    stock(net.berlin, net.shirt, 10)
+    stock(net.berlin, net.mug, 10)
+    reasons()
+    return net
+
+
+def shipped_order(net, *lines, **kw):  # type: ignore[no-untyped-def]
+    """A paid ship-to-address order, shipped from Berlin."""
+    from tests.factories import place_order
+
+    order = place_order(net.channel, *lines, payment_status=kw.pop("payment_status", "paid"), **kw)
+    ship_all(order)
+    return order

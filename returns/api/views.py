@@ -1,0 +1,247 @@
+"""Returns API: shops request returns, stores create them at the till (location-bound key)
+and receive parcels, warehouses and stores inspect; each view calls one service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory.models import Location
+from oms.api.context import request_actor, request_key
+from oms.api.exceptions import error_responses
+from oms.models import ApiKey
+from orders.api.views import IDEMPOTENCY_PARAM
+from orders.errors import OrderNotFound
+from orders.idempotency import idempotent
+from orders.models import Order
+
+from .. import selectors, services
+from ..errors import LocationNotAcceptingReturns
+from ..models import CreatedVia, ReturnReason, ReturnRequest, ReturnState
+from . import serializers as s
+
+
+def _check_scope(key: ApiKey) -> None:
+    """Channel keys need `orders`; a store's location-bound key needs `location`."""
+    scope = ApiKey.Scope.LOCATION if key.location_id else ApiKey.Scope.ORDERS
+    if not key.has_scope(scope):
+        raise exceptions.PermissionDenied(f"This API key lacks the '{scope}' scope.")
+
+
+def _channel_id(key: ApiKey) -> int | None:
+    """Channel keys act on their channel's returns; a store's key on those it can see."""
+    return None if key.location_id else key.channel_id
+
+
+def _response(key: ApiKey, return_id: int, status: int = 200) -> Response:
+    ret = selectors.return_get_for_key(key=key, return_id=return_id)
+    return Response(s.ReturnOutputSerializer(ret).data, status=status)
+
+
+class ReturnFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=ReturnState.choices)
+    order_id = django_filters.NumberFilter()
+    tracking_number = django_filters.CharFilter()
+
+    class Meta:
+        model = ReturnRequest
+        fields = ["state", "order_id", "tracking_number"]
+
+
+class ReturnListCreateView(generics.ListAPIView):
+    serializer_class = s.ReturnOutputSerializer
+    filterset_class = ReturnFilter
+    queryset = ReturnRequest.objects.none()  # for the schema; get_queryset scopes to the key
+
+    def get_queryset(self):
+        return selectors.returns_for_key(key=request_key(self.request)).order_by("pk")
+
+    @extend_schema(
+        tags=["returns"],
+        summary="List returns",
+        responses={200: s.ReturnOutputSerializer(many=True), **error_responses(400, 403)},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        _check_scope(request_key(request))
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=["returns"],
+        summary="Request a return (shop) or create one at the till (store's key)",
+        description=(
+            "Only shipped or picked-up units within the channel's return window: 422 "
+            "`line_not_delivered`, `quantity_exceeds_returnable`, `return_window_closed`, "
+            "`return_reason_unknown`; another channel's order is 404. A store's key "
+            "(return-to-store) binds the return to its store and approves it at once; "
+            "otherwise the channel's auto-approve rule decides."
+        ),
+        parameters=[IDEMPOTENCY_PARAM],
+        request=s.ReturnCreateInputSerializer,
+        responses={201: s.ReturnOutputSerializer, **error_responses(400, 403, 404, 409, 422)},
+    )
+    def post(self, request: Request) -> Response:
+        key = request_key(request)
+        _check_scope(key)
+
+        def create() -> tuple[int, Any]:
+            data = s.ReturnCreateInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = data.validated_data
+            location = key.location
+            if location is not None:
+                served = Order.objects.filter(
+                    pk=v["order_id"], channel__in=location.channels.all()
+                ).exists()
+                if not served:
+                    raise OrderNotFound(details={"order_id": v["order_id"]})
+            ret = services.return_create(
+                order_id=v["order_id"],
+                channel_id=_channel_id(key),
+                location=location,
+                created_via=CreatedVia.STORE if location else CreatedVia.API,
+                lines=[services.ReturnLineInput(**line) for line in v["lines"]],
+                resolution=v["resolution"],
+                tracking_number=v["tracking_number"],
+                customer_note=v["customer_note"],
+                actor=request_actor(request),
+            )
+            return 201, s.ReturnOutputSerializer(
+                selectors.return_get_for_key(key=key, return_id=ret.pk)
+            ).data
+
+        return idempotent(
+            request=request, channel=key.channel, scope="return_create", handler=create
+        )
+
+
+class ReturnDetailView(APIView):
+    @extend_schema(
+        tags=["returns"],
+        summary="Read a return",
+        responses={200: s.ReturnOutputSerializer, **error_responses(403, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        _check_scope(request_key(request))
+        return _response(request_key(request), pk)
+
+
+class ReturnReasonListView(APIView):
+    @extend_schema(
+        tags=["returns"],
+        summary="The reasons a return may give",
+        responses={200: s.ReturnReasonSerializer(many=True), **error_responses(403)},
+    )
+    def get(self, request: Request) -> Response:
+        reasons = ReturnReason.objects.filter(active=True).order_by("code")
+        return Response(s.ReturnReasonSerializer(reasons, many=True).data)
+
+
+TRANSITION_RESPONSES = {200: s.ReturnOutputSerializer, **error_responses(400, 403, 404, 409, 422)}
+
+
+class _ReturnAction(APIView):
+    def begin(self, request: Request, pk: int) -> ApiKey:
+        key = request_key(request)
+        _check_scope(key)
+        selectors.return_get_for_key(key=key, return_id=pk)
+        return key
+
+
+class ReturnReceiveView(_ReturnAction):
+    @extend_schema(
+        tags=["returns"],
+        summary="Receive a parcel (warehouse or store that accepts returns)",
+        description="Idempotent per `parcel_reference`. Partial parcels leave the return "
+        "`partially_received`. Stock moves at inspection.",
+        request=s.ReceiveInputSerializer,
+        responses=TRANSITION_RESPONSES,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        key = self.begin(request, pk)
+        data = s.ReceiveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        location = key.location
+        if location is None:
+            location = Location.objects.filter(code=v.get("location", "")).first()
+            if location is None:
+                raise LocationNotAcceptingReturns(details={"location": v.get("location")})
+        lines = v.get("lines")
+        services.return_receive(
+            return_id=pk,
+            channel_id=_channel_id(key),
+            parcel_reference=v["parcel_reference"],
+            location=location,
+            lines={ln["line_number"]: ln["quantity"] for ln in lines} if lines else None,
+            actor=request_actor(request),
+        )
+        return _response(key, pk)
+
+
+class ReturnInspectView(_ReturnAction):
+    @extend_schema(
+        tags=["returns"],
+        summary="Inspect received units: condition and disposition per line",
+        description="`restock` puts units back on hand at the receiving location at once; "
+        "`quality_control` holds them out of stock until released or written off; "
+        "`write_off` and `return_to_vendor` never re-enter stock.",
+        request=s.InspectInputSerializer,
+        responses=TRANSITION_RESPONSES,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        key = self.begin(request, pk)
+        data = s.InspectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.return_inspect(
+            return_id=pk,
+            channel_id=_channel_id(key),
+            entries=[services.InspectionInput(**e) for e in data.validated_data["lines"]],
+            actor=request_actor(request),
+        )
+        return _response(key, pk)
+
+
+class ReturnInTransitView(_ReturnAction):
+    @extend_schema(
+        tags=["returns"],
+        summary="The customer sent the parcel",
+        request=s.TrackingInputSerializer,
+        responses=TRANSITION_RESPONSES,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        key = self.begin(request, pk)
+        data = s.TrackingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.return_mark_in_transit(
+            return_id=pk,
+            channel_id=_channel_id(key),
+            tracking_number=data.validated_data["tracking_number"],
+            actor=request_actor(request),
+        )
+        return _response(key, pk)
+
+
+class ReturnCancelView(_ReturnAction):
+    @extend_schema(
+        tags=["returns"],
+        summary="Cancel a return before anything was received",
+        request=s.ReasonInputSerializer,
+        responses=TRANSITION_RESPONSES,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        key = self.begin(request, pk)
+        data = s.ReasonInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.return_cancel(
+            return_id=pk,
+            channel_id=_channel_id(key),
+            reason=data.validated_data["reason"],
+            actor=request_actor(request),
+        )
+        return _response(key, pk)
