@@ -16,7 +16,7 @@ from inventory.models import Location
 from oms.api.context import request_actor, request_key
 from oms.api.exceptions import error_responses
 from oms.models import ApiKey
-from orders.api.views import IDEMPOTENCY_PARAM
+from orders.api.views.common import IDEMPOTENCY_PARAM
 from orders.errors import OrderNotFound
 from orders.idempotency import idempotent
 from orders.models import Order

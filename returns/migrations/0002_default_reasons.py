@@ -11,7 +11,7 @@ REASONS = [
 ]
 
 
-def add_reasons(apps, schema_editor):  # type: ignore[no-untyped-def]
+def add_reasons(apps, schema_editor):
     ReturnReason = apps.get_model("returns", "ReturnReason")
     for code, label in REASONS:
         ReturnReason.objects.get_or_create(code=code, defaults={"label": label})
