@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from inventory.models import Location
 from inventory.services import stock_release
+from oms.errors import OMSError
 from oms.models import Channel
 
 from ..errors import (
@@ -24,6 +25,7 @@ from ..errors import (
 )
 from ..events import EventRecorder, EventType
 from ..locks import stock_levels_lock
+from ..metrics import ORDERS_PLACED, ORDERS_REFUSED
 from ..models import CheckoutHold, DeliveryType, Order, OrderLine, OrderState, PaymentStatus
 from ..payments.services import payment_create_for_intake
 from .allocation import allocate
@@ -100,14 +102,22 @@ def order_create(*, channel: Channel, data: OrderInput, actor: str) -> Order:
     (asserted in tests/integration/test_order_intake.py).
     """
     try:
-        # No savepoint when the caller (the idempotent API view) already opened the
-        # transaction: an error aborts the whole request anyway, and it saves two queries.
-        with transaction.atomic(savepoint=False):
-            return _order_create(channel=channel, data=data, actor=actor)
-    except IntegrityError as exc:
-        if "order_reference_unique_per_channel" in str(exc):
-            raise DuplicateOrder(details={"external_reference": data.external_reference})
+        try:
+            # No savepoint when the caller (the idempotent API view) already opened the
+            # transaction: an error aborts the whole request anyway, and it saves two queries.
+            with transaction.atomic(savepoint=False):
+                order = _order_create(channel=channel, data=data, actor=actor)
+        except IntegrityError as exc:
+            if "order_reference_unique_per_channel" in str(exc):
+                raise DuplicateOrder(details={"external_reference": data.external_reference})
+            raise
+    except OMSError as exc:
+        ORDERS_REFUSED.labels(channel=channel.code, code=exc.code).inc()
         raise
+    # Counted once the order is really there (the caller's transaction may still roll back).
+    placed = ORDERS_PLACED.labels(channel=channel.code, state=order.state)
+    transaction.on_commit(placed.inc)
+    return order
 
 
 def _order_create(*, channel: Channel, data: OrderInput, actor: str) -> Order:
