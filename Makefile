@@ -1,10 +1,16 @@
-.PHONY: demo test lint bench jobs
+.PHONY: demo test lint bench jobs up down
 
 demo:  ## set up and run the OMS with demo data (http://127.0.0.1:8000/admin/)
 	scripts/demo.sh
 
 test:  ## set up and run the whole test suite (PostgreSQL) with every CI check
 	scripts/test.sh
+
+up:  ## the production-like stack: gunicorn, dramatiq workers, scheduler, PostgreSQL, Redis
+	scripts/up.sh
+
+down:  ## stop a stack that `make up` started in another shell
+	scripts/down.sh
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 from .base import *  # noqa: F403
 

@@ -15,11 +15,23 @@ if "DATABASE_URL" not in os.environ:
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)  # noqa: F405
-SESSION_COOKIE_SECURE = True
-CSRF_COOKIE_SECURE = True
+# Load balancers and Prometheus call these over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics$"]
+# Off only for a local stack without TLS (scripts/up.sh): browsers drop secure cookies there.
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)  # noqa: F405
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# The admin's static files served by gunicorn itself through WhiteNoise (after
+# `collectstatic`): compressed, content-hashed, cached for a year.
+MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")  # noqa: F405
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+}
+# No scraping by address unless the operator opens it: use METRICS_TOKEN.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "")  # noqa: F405
