@@ -130,7 +130,7 @@ class OrderPatchInputSerializer(serializers.Serializer):
     lines = LineQuantitySerializer(many=True, required=False, max_length=MAX_LINES)
 
     def validate(self, attrs: dict) -> dict:
-        if not attrs:
+        if not any(value != [] for value in attrs.values()):  # {} or just "lines": []
             raise serializers.ValidationError("Nothing to change.")
         return attrs
 

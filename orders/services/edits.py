@@ -126,157 +126,131 @@ def _reroute_all(
     events.add(EventType.REROUTED, trigger=trigger, fulfilments=[f.pk for f in outcome.fulfilments])
 
 
-def order_lock_stock_for_edits(*, order_id: int, channel_id: int | None = None) -> None:
-    """Before several stock-touching edits in one transaction (a PATCH that lowers one line
-    and raises another, or changes lines and the delivery option): lock the order, then every
-    stock level those edits may release or reserve, in pk order. Each edit alone releases
-    before it reserves; two in a row would otherwise lock levels out of pk order."""
-    order = order_lock(order_id=order_id, channel_id=channel_id)
-    lines, fulfilments = load_order(order)
-    stock_levels_lock_for_reroute(
-        order=order,
-        product_ids=[line.product_id for line in lines.values()],
-        releasing=reroutable(fulfilments),
-    )
-
-
 def reroutable(fulfilments: list[Fulfilment]) -> list[Fulfilment]:
     return [f for f in fulfilments if f.state in ACTIVE_FULFILMENT_STATES]
 
 
-def order_update_details(
-    *,
-    order_id: int,
+def details_apply(
+    order: Order,
+    lines: dict[int, OrderLine],
+    fulfilments: list[Fulfilment],
+    events: EventRecorder,
     actor: str,
-    expected_version: int | None,
-    channel_id: int | None = None,
+    *,
     shipping_address: dict[str, Any] | None = None,
     billing_address: dict[str, Any] | None = None,
     customer: dict[str, str] | None = None,
-) -> Order:
-    """Change addresses and customer details. A new shipping country reroutes the order
-    (refused once something has shipped); a new street does not."""
-    with transaction.atomic():
-        order = order_lock_for_edit(
-            order_id=order_id, channel_id=channel_id, expected_version=expected_version
+) -> None:
+    """Change addresses and customer details of the locked order (saved by the caller). A new
+    shipping country reroutes the order (refused once something has shipped); a new street
+    does not."""
+    if shipping_address is not None and shipping_address != order.shipping_address:
+        if order.delivery_type == DeliveryType.SHIP and handed_over(fulfilments):
+            raise AlreadyHandedOver("The shipping address cannot change after shipment.")
+        before = order.shipping_address
+        order.shipping_address = shipping_address
+        country_changed = False
+        if order.delivery_type == DeliveryType.SHIP:
+            country_changed = shipping_address.get("country") != order.shipping_country
+            order.shipping_country = shipping_address.get("country", order.shipping_country)
+            order.shipping_latitude = shipping_address.get("latitude")
+            order.shipping_longitude = shipping_address.get("longitude")
+        events.add(
+            EventType.ADDRESS_CHANGED, kind="shipping", before=before, after=shipping_address
         )
-        lines, fulfilments = load_order(order)
-        events = EventRecorder(order, actor)
-        if shipping_address is not None and shipping_address != order.shipping_address:
-            if order.delivery_type == DeliveryType.SHIP and handed_over(fulfilments):
-                raise AlreadyHandedOver("The shipping address cannot change after shipment.")
-            before = order.shipping_address
-            order.shipping_address = shipping_address
-            country_changed = False
-            if order.delivery_type == DeliveryType.SHIP:
-                country_changed = shipping_address.get("country") != order.shipping_country
-                order.shipping_country = shipping_address.get("country", order.shipping_country)
-                order.shipping_latitude = shipping_address.get("latitude")
-                order.shipping_longitude = shipping_address.get("longitude")
-            events.add(
-                EventType.ADDRESS_CHANGED, kind="shipping", before=before, after=shipping_address
+        if country_changed:
+            _reroute_all(
+                order,
+                lines,
+                fulfilments,
+                events,
+                actor,
+                trigger="address_changed",
+                dissolve=reroutable(fulfilments),
             )
-            if country_changed:
-                _reroute_all(
-                    order,
-                    lines,
-                    fulfilments,
-                    events,
-                    actor,
-                    trigger="address_changed",
-                    dissolve=reroutable(fulfilments),
-                )
-        if billing_address is not None and billing_address != order.billing_address:
-            events.add(
-                EventType.ADDRESS_CHANGED,
-                kind="billing",
-                before=order.billing_address,
-                after=billing_address,
-            )
-            order.billing_address = billing_address
-        if customer:
-            before = {f: getattr(order, f) for f in CUSTOMER_FIELDS}
-            for name in CUSTOMER_FIELDS:
-                key = name.removeprefix("customer_")
-                if key in customer:
-                    setattr(order, name, customer[key])
-            after = {f: getattr(order, f) for f in CUSTOMER_FIELDS}
-            if after != before:
-                events.add(EventType.CUSTOMER_CHANGED, before=before, after=after)
-        if not events.pending:
-            return order
-        return order_save_changes(order, lines, fulfilments, events)
+    if billing_address is not None and billing_address != order.billing_address:
+        events.add(
+            EventType.ADDRESS_CHANGED,
+            kind="billing",
+            before=order.billing_address,
+            after=billing_address,
+        )
+        order.billing_address = billing_address
+    if customer:
+        before = {f: getattr(order, f) for f in CUSTOMER_FIELDS}
+        for name in CUSTOMER_FIELDS:
+            key = name.removeprefix("customer_")
+            if key in customer:
+                setattr(order, name, customer[key])
+        after = {f: getattr(order, f) for f in CUSTOMER_FIELDS}
+        if after != before:
+            events.add(EventType.CUSTOMER_CHANGED, before=before, after=after)
 
 
-def order_change_delivery(
-    *,
-    order_id: int,
+def delivery_apply(
+    order: Order,
+    lines: dict[int, OrderLine],
+    fulfilments: list[Fulfilment],
+    events: EventRecorder,
     actor: str,
-    expected_version: int | None,
+    *,
     delivery_type: str,
     pickup_location_code: str | None = None,
     shipping_address: dict[str, Any] | None = None,
-    channel_id: int | None = None,
-) -> Order:
-    """Switch ship <-> click & collect (or the pickup store): reroutes every open unit; refused
-    when the new option cannot be served (nothing changes then) or goods were handed over."""
-    with transaction.atomic():
-        order = order_lock_for_edit(
-            order_id=order_id, channel_id=channel_id, expected_version=expected_version
-        )
-        lines, fulfilments = load_order(order)
-        if handed_over(fulfilments):
-            raise AlreadyHandedOver("The delivery option cannot change after handover.")
-        before = {
-            "delivery_type": order.delivery_type,
+) -> None:
+    """Switch ship <-> click & collect (or the pickup store) on the locked order (saved by the
+    caller): reroutes every open unit; refused when the new option cannot be served or goods
+    were handed over."""
+    if handed_over(fulfilments):
+        raise AlreadyHandedOver("The delivery option cannot change after handover.")
+    before = {
+        "delivery_type": order.delivery_type,
+        "pickup_location": order.pickup_location.code if order.pickup_location else None,
+    }
+    if delivery_type == DeliveryType.CLICK_COLLECT:
+        store = Location.objects.filter(
+            code=pickup_location_code or "",
+            channels=order.channel_id,
+            active=True,
+            click_collect=True,
+        ).first()
+        if store is None:
+            raise InvalidPickupLocation(details={"pickup_location": pickup_location_code})
+        order.pickup_location = store
+        order.shipping_country = store.country
+        order.shipping_latitude, order.shipping_longitude = store.latitude, store.longitude
+    elif delivery_type == DeliveryType.SHIP:
+        address = shipping_address or order.shipping_address
+        if not address.get("country"):
+            raise InvalidQuantity(
+                "Shipping needs an address with a country.", code="shipping_address_required"
+            )
+        order.pickup_location = None
+        order.shipping_address = address
+        order.shipping_country = address["country"]
+        order.shipping_latitude = address.get("latitude")
+        order.shipping_longitude = address.get("longitude")
+    else:
+        raise InvalidQuantity("Unknown delivery type.", code="invalid_delivery_type")
+    order.delivery_type = delivery_type
+    events.add(
+        EventType.DELIVERY_CHANGED,
+        before=before,
+        after={
+            "delivery_type": delivery_type,
             "pickup_location": order.pickup_location.code if order.pickup_location else None,
-        }
-        if delivery_type == DeliveryType.CLICK_COLLECT:
-            store = Location.objects.filter(
-                code=pickup_location_code or "",
-                channels=order.channel_id,
-                active=True,
-                click_collect=True,
-            ).first()
-            if store is None:
-                raise InvalidPickupLocation(details={"pickup_location": pickup_location_code})
-            order.pickup_location = store
-            order.shipping_country = store.country
-            order.shipping_latitude, order.shipping_longitude = store.latitude, store.longitude
-        elif delivery_type == DeliveryType.SHIP:
-            address = shipping_address or order.shipping_address
-            if not address.get("country"):
-                raise InvalidQuantity(
-                    "Shipping needs an address with a country.", code="shipping_address_required"
-                )
-            order.pickup_location = None
-            order.shipping_address = address
-            order.shipping_country = address["country"]
-            order.shipping_latitude = address.get("latitude")
-            order.shipping_longitude = address.get("longitude")
-        else:
-            raise InvalidQuantity("Unknown delivery type.", code="invalid_delivery_type")
-        order.delivery_type = delivery_type
-        events = EventRecorder(order, actor)
-        events.add(
-            EventType.DELIVERY_CHANGED,
-            before=before,
-            after={
-                "delivery_type": delivery_type,
-                "pickup_location": order.pickup_location.code if order.pickup_location else None,
-            },
-        )
-        # Pickup fences exclude by location: a new option deserves a fresh look at all of them.
-        _reroute_all(
-            order,
-            lines,
-            fulfilments,
-            events,
-            actor,
-            trigger="delivery_changed",
-            dissolve=reroutable(fulfilments),
-        )
-        return order_save_changes(order, lines, fulfilments, events)
+        },
+    )
+    # Pickup fences exclude by location: a new option deserves a fresh look at all of them.
+    _reroute_all(
+        order,
+        lines,
+        fulfilments,
+        events,
+        actor,
+        trigger="delivery_changed",
+        dissolve=reroutable(fulfilments),
+    )
 
 
 def order_cancel(

@@ -37,49 +37,65 @@ def order_line_set_quantity(
         line = lines.get(line_id)
         if line is None:
             raise OrderLineNotFound(details={"line_id": line_id})
-        if quantity < 0 or quantity > 100_000:
-            raise InvalidQuantity(details={"quantity": quantity})
-        current = line.open_quantity
         events = EventRecorder(order, actor)
-        if quantity < current:
-            _cancel_units(order, line, fulfilments, current - quantity, actor)
-        elif quantity > current:
-            line.quantity += quantity - current
-            line.save(update_fields=["quantity"])
-            outcome = allocate(
-                order=order,
-                lines=lines,
-                quantities={line.pk: quantity - current},
-                events=events,
-                actor=actor,
-                trigger="quantity_changed",
-                require_complete=True,
-            )
-            if not outcome.complete:
-                raise NotRoutable(
-                    "Not enough stock for the new quantity; nothing was changed.",
-                    details={
-                        "lines": [
-                            {
-                                "line": line.line_number,
-                                "sku": line.sku,
-                                "missing": quantity - current,
-                            }
-                        ]
-                    },
-                )
-            fulfilments.extend(outcome.fulfilments)
-        else:
+        if not line_quantity_apply(
+            order, lines, fulfilments, events, actor, line=line, quantity=quantity
+        ):
             return order
-        events.add(
-            EventType.LINE_QUANTITY_CHANGED,
-            line=line.line_number,
-            sku=line.sku,
-            before=current,
-            after=quantity,
-        )
         lines, fulfilments = load_order(order)
-        return _finish_line_edit(order, lines, fulfilments, events)
+        line_edits_settle(order, lines, fulfilments, events)
+        return order_save_changes(order, lines, fulfilments, events)
+
+
+def line_quantity_apply(
+    order: Order,
+    lines: dict[int, OrderLine],
+    fulfilments: list[Fulfilment],
+    events: EventRecorder,
+    actor: str,
+    *,
+    line: OrderLine,
+    quantity: int,
+) -> bool:
+    """Set one line's open quantity on the locked order; False when it already is that.
+    The caller reloads the fulfilments, settles (`line_edits_settle`) and saves."""
+    if quantity < 0 or quantity > 100_000:
+        raise InvalidQuantity(details={"quantity": quantity})
+    current = line.open_quantity
+    if quantity == current:
+        return False
+    if quantity < current:
+        _cancel_units(order, line, fulfilments, current - quantity, actor)
+    else:
+        line.quantity += quantity - current
+        line.save(update_fields=["quantity"])
+        outcome = allocate(
+            order=order,
+            lines=lines,
+            quantities={line.pk: quantity - current},
+            events=events,
+            actor=actor,
+            trigger="quantity_changed",
+            require_complete=True,
+        )
+        if not outcome.complete:
+            raise NotRoutable(
+                "Not enough stock for the new quantity; nothing was changed.",
+                details={
+                    "lines": [
+                        {"line": line.line_number, "sku": line.sku, "missing": quantity - current}
+                    ]
+                },
+            )
+        fulfilments.extend(outcome.fulfilments)
+    events.add(
+        EventType.LINE_QUANTITY_CHANGED,
+        line=line.line_number,
+        sku=line.sku,
+        before=current,
+        after=quantity,
+    )
+    return True
 
 
 def order_line_cancel(
@@ -114,12 +130,16 @@ def order_line_cancel(
             reason=reason,
         )
         lines, fulfilments = load_order(order)
-        return _finish_line_edit(order, lines, fulfilments, events)
+        line_edits_settle(order, lines, fulfilments, events)
+        return order_save_changes(order, lines, fulfilments, events)
 
 
-def _finish_line_edit(
+def line_edits_settle(
     order: Order, lines: dict[int, OrderLine], fulfilments: list[Fulfilment], events: EventRecorder
-) -> Order:
+) -> None:
+    """After line edits (once, however many): recompute the totals (one event), cancel
+    fulfilments left without lines (and the order when no open unit is left), settle the
+    payments. The caller saves."""
     order_totals_recompute(order, lines, events)
     if all(line.open_quantity == 0 for line in lines.values()):
         for fulfilment in reroutable(fulfilments):
@@ -136,7 +156,6 @@ def _finish_line_edit(
                 fulfilment_fire(fulfilment, "cancel")
                 fulfilment.save()
     payments_settle_cancellation(order=order, events=events)
-    return order_save_changes(order, lines, fulfilments, events)
 
 
 def _cancel_units(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
@@ -56,6 +55,25 @@ def _order_input(v: dict[str, Any]) -> services.OrderInput:
         payment_reference=v.get("payment_reference", ""),
         priority=v["priority"],
         hold_token=v.get("hold"),
+    )
+
+
+def _order_changes(v: dict[str, Any]) -> services.OrderChanges:
+    delivery = v.get("delivery")
+    return services.OrderChanges(
+        customer=v.get("customer"),
+        shipping_address=v.get("shipping_address"),
+        billing_address=v.get("billing_address"),
+        delivery=(
+            services.DeliveryChange(
+                delivery_type=delivery["delivery_type"],
+                pickup_location_code=delivery.get("pickup_location"),
+                shipping_address=delivery.get("shipping_address"),
+            )
+            if delivery
+            else None
+        ),
+        line_quantities=tuple((c["line_number"], c["quantity"]) for c in v.get("lines", [])),
     )
 
 
@@ -163,48 +181,13 @@ class OrderDetailView(APIView):
         version = expected_version(request, pk)
         data = s.OrderPatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        v = data.validated_data
-        actor = request_actor(request)
-        with transaction.atomic():
-            stock_edits = len(v.get("lines", [])) + ("delivery" in v) + ("shipping_address" in v)
-            if stock_edits > 1:
-                services.order_lock_stock_for_edits(order_id=pk, channel_id=channel.pk)
-            order = None
-            if any(k in v for k in ("customer", "shipping_address", "billing_address")):
-                order = services.order_update_details(
-                    order_id=pk,
-                    channel_id=channel.pk,
-                    actor=actor,
-                    expected_version=version,
-                    shipping_address=v.get("shipping_address"),
-                    billing_address=v.get("billing_address"),
-                    customer=v.get("customer"),
-                )
-                version = order.version
-            if "delivery" in v:
-                d = v["delivery"]
-                order = services.order_change_delivery(
-                    order_id=pk,
-                    channel_id=channel.pk,
-                    actor=actor,
-                    expected_version=version,
-                    delivery_type=d["delivery_type"],
-                    pickup_location_code=d.get("pickup_location"),
-                    shipping_address=d.get("shipping_address"),
-                )
-                version = order.version
-            for change in v.get("lines", []):
-                line_id = line_id_for(pk, change["line_number"])
-                order = services.order_line_set_quantity(
-                    order_id=pk,
-                    channel_id=channel.pk,
-                    line_id=line_id,
-                    quantity=change["quantity"],
-                    actor=actor,
-                    expected_version=version,
-                )
-                version = order.version
-        assert order is not None
+        order = services.order_edit(
+            order_id=pk,
+            channel_id=channel.pk,
+            actor=request_actor(request),
+            expected_version=version,
+            changes=_order_changes(data.validated_data),
+        )
         return order_response(order)
 
 
