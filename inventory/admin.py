@@ -54,6 +54,7 @@ class LocationAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "ships",
+                    "own_delivery",
                     "click_collect",
                     "accepts_returns",
                     "daily_capacity",

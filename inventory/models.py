@@ -35,6 +35,12 @@ class Location(models.Model):
     ships = models.BooleanField("ship to address", default=True)
     click_collect = models.BooleanField("click & collect pickup", default=False)
     accepts_returns = models.BooleanField(default=False)
+    own_delivery = models.BooleanField(
+        "own delivery",
+        default=False,
+        help_text="Parcels go out with the location's own drivers: shipping needs no carrier "
+        "or tracking number.",
+    )
     daily_capacity = models.PositiveIntegerField(
         null=True, blank=True, help_text="Orders it can take per day; empty means unlimited."
     )

@@ -327,6 +327,7 @@ class OrderAdmin(admin.ModelAdmin):
                 actor=actor,
                 carrier=data["carrier"],
                 tracking_number=data["tracking_number"],
+                tracking_url=data["tracking_url"],
             )
 
     def fulfilment_action_view(

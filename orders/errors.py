@@ -21,6 +21,14 @@ class TransitionNotAllowed(Conflict):
     default_message = "This transition is not allowed in the current state."
 
 
+class TrackingRequired(BusinessRuleViolation):
+    """A parcel shipment needs its carrier and tracking number (unless the location delivers
+    with its own drivers)."""
+
+    code = "tracking_required"
+    default_message = "Shipping a parcel needs the carrier and the tracking number."
+
+
 class AlreadyHandedOver(Conflict):
     code = "already_shipped"
     default_message = "Part of the order has already shipped or been handed over."

@@ -276,6 +276,7 @@ class FulfilmentActionForm(forms.Form):
     state = forms.ChoiceField(choices=FulfilmentState.choices, widget=forms.HiddenInput)
     carrier = forms.CharField(max_length=100, required=False)
     tracking_number = forms.CharField(max_length=100, required=False)
+    tracking_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
     reason = forms.CharField(max_length=200, required=False)
 
     def clean(self) -> dict[str, Any]:

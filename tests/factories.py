@@ -179,6 +179,10 @@ def order_input(*lines, ref: str | None = None, address: dict | None = None, **k
     )
 
 
+# What a location sends when it ships a parcel (carrier and tracking number are required).
+TRACKING = {"ship": {"carrier": "DHL", "tracking_number": "00340434161234567890"}}
+
+
 def place_order(channel: Channel, *lines, actor: str = "test", **kwargs):  # type: ignore[no-untyped-def]
     """Place an order through orders.services.order_create (see order_input for `lines`)."""
     from orders.services import order_create

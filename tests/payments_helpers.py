@@ -27,7 +27,11 @@ def ship_all(order: Order, *, actor: str = "location") -> None:
                 fulfilment_id=fulfilment.pk,
                 action=action,
                 actor=actor,
-                **({"tracking_number": f"TRK-{fulfilment.pk}"} if action == "ship" else {}),
+                **(
+                    {"carrier": "DHL", "tracking_number": f"TRK-{fulfilment.pk}"}
+                    if action == "ship"
+                    else {}
+                ),
             )
 
 

@@ -214,4 +214,7 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
 
 # Domain settings.
+# Carrier (lower case) -> tracking page, "{tracking_number}" replaced (URL-quoted). A ship
+# call without its own tracking_url gets one from here when its carrier is listed.
+OMS_CARRIER_TRACKING_URLS: dict[str, str] = {}
 OMS_API_KEY_PREFIX = "oms"

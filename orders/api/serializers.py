@@ -187,6 +187,7 @@ class FulfilmentOutputSerializer(serializers.ModelSerializer):
             "lines",
             "carrier",
             "tracking_number",
+            "tracking_url",
             "rejection_reason",
             "distance_km",
             "created_at",
@@ -314,6 +315,7 @@ def _fulfilment(f: Fulfilment) -> dict[str, Any]:
         ],
         "carrier": f.carrier,
         "tracking_number": f.tracking_number,
+        "tracking_url": f.tracking_url,
         "rejection_reason": f.rejection_reason,
         "distance_km": f.distance_km,
         "created_at": _when(f.created_at),
@@ -350,8 +352,27 @@ class RejectInputSerializer(serializers.Serializer):
 
 
 class ShipInputSerializer(serializers.Serializer):
-    carrier = serializers.CharField(max_length=100)
-    tracking_number = serializers.CharField(max_length=100)
+    carrier = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required (422 `tracking_required`) unless the location delivers itself.",
+    )
+    tracking_number = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required (422 `tracking_required`) unless the location delivers itself.",
+    )
+    tracking_url = serializers.URLField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The carrier's tracking page; built from the carrier's template if omitted.",
+    )
 
 
 class ShortPickLineSerializer(serializers.Serializer):

@@ -62,6 +62,7 @@ class Fulfilment(ConcurrentTransitionMixin, models.Model):
     )
     carrier = models.CharField(max_length=100, blank=True)
     tracking_number = models.CharField(max_length=100, blank=True)
+    tracking_url = models.URLField(max_length=500, blank=True)
     rejection_reason = models.CharField(max_length=200, blank=True)
     distance_km = models.FloatField(null=True, blank=True)
     cost = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))

@@ -7,14 +7,16 @@ same order run one after the other and never double-reserve or drop stock.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import quote
 
+from django.conf import settings
 from django.db import transaction
 from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 from django_fsm import can_proceed
 
 from inventory.services import stock_adjust, stock_consume, stock_reservation_reduce
 
-from ..errors import FulfilmentNotFound, InvalidQuantity, TransitionNotAllowed
+from ..errors import FulfilmentNotFound, InvalidQuantity, TrackingRequired, TransitionNotAllowed
 from ..events import EventRecorder, EventType
 from ..locks import order_lock, stock_levels_lock_for_reroute
 from ..models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderLine
@@ -74,6 +76,36 @@ def fulfilment_fire(fulfilment: Fulfilment, method: str) -> None:
         raise TransitionNotAllowed(details={"fulfilment_id": fulfilment.pk, "action": method})
 
 
+def shipment_tracking_set(
+    fulfilment: Fulfilment, *, carrier: str, tracking_number: str, tracking_url: str
+) -> None:
+    """Record how a parcel travels. Carrier and tracking number are required unless the
+    location delivers itself; without a tracking URL one is built from the carrier's
+    template when settings list it."""
+    carrier, tracking_number, tracking_url = (
+        carrier.strip(),
+        tracking_number.strip(),
+        tracking_url.strip(),
+    )
+    if not fulfilment.location.own_delivery and not (carrier and tracking_number):
+        raise TrackingRequired(
+            details={
+                "fulfilment_id": fulfilment.pk,
+                "missing": [
+                    name
+                    for name, value in (("carrier", carrier), ("tracking_number", tracking_number))
+                    if not value
+                ],
+            }
+        )
+    template = settings.OMS_CARRIER_TRACKING_URLS.get(carrier.lower())
+    if not tracking_url and template and tracking_number:
+        tracking_url = template.replace("{tracking_number}", quote(tracking_number, safe=""))
+    fulfilment.carrier = carrier
+    fulfilment.tracking_number = tracking_number
+    fulfilment.tracking_url = tracking_url
+
+
 def _order_id_of(fulfilment_id: int) -> int:
     order_id = (
         Fulfilment.objects.filter(pk=fulfilment_id).values_list("order_id", flat=True).first()
@@ -90,9 +122,13 @@ def fulfilment_transition(
     actor: str,
     carrier: str = "",
     tracking_number: str = "",
+    tracking_url: str = "",
 ) -> Fulfilment:
     """Move a fulfilment one step: accept, start_picking, pack, ship, ready_for_pickup,
-    picked_up. Shipping and pickup consume the reserved stock (on hand and reserved go down)."""
+    picked_up. Shipping and pickup consume the reserved stock (on hand and reserved go down).
+    Shipping a parcel needs the carrier and tracking number (TrackingRequired), unless the
+    location delivers with its own drivers; the tracking URL is the one given or built from
+    the carrier's template (settings.OMS_CARRIER_TRACKING_URLS)."""
     method = SIMPLE_ACTIONS.get(action)
     if method is None:
         raise ValueError(f"Unknown action {action!r}")
@@ -103,8 +139,12 @@ def fulfilment_transition(
         before = fulfilment.state
         fulfilment_fire(fulfilment, method)
         if action == "ship":
-            fulfilment.carrier = carrier
-            fulfilment.tracking_number = tracking_number
+            shipment_tracking_set(
+                fulfilment,
+                carrier=carrier,
+                tracking_number=tracking_number,
+                tracking_url=tracking_url,
+            )
         fulfilment.save()
         if action in ("ship", "picked_up"):
             stock_consume(
@@ -122,7 +162,11 @@ def fulfilment_transition(
             "to": fulfilment.state,
         }
         if action == "ship":
-            data.update(carrier=carrier, tracking_number=tracking_number)
+            data.update(
+                carrier=fulfilment.carrier,
+                tracking_number=fulfilment.tracking_number,
+                tracking_url=fulfilment.tracking_url,
+            )
         events.add(EventType.FULFILMENT_TRANSITION, **data)
         if action in ("ship", "picked_up"):
             payments_capture_on_handover(

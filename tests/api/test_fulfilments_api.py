@@ -176,8 +176,8 @@ def test_ship_flow_through_the_api(api_client, net, berlin_order):  # type: igno
         ({"carrier": "DHL"}, ["tracking_number"]),
         ({"tracking_number": "1"}, ["carrier"]),
         ({"carrier": "", "tracking_number": ""}, ["carrier", "tracking_number"]),
+        ({"carrier": " ", "tracking_number": "1"}, ["carrier"]),
         ({}, ["carrier", "tracking_number"]),
-        ({"carrier": "DHL", "tracking_number": "1" * 101}, ["tracking_number"]),
     ],
 )
 def test_ship_without_tracking_is_refused(api_client, net, berlin_order, body, fields):  # type: ignore[no-untyped-def]
@@ -185,12 +185,79 @@ def test_ship_without_tracking_is_refused(api_client, net, berlin_order, body, f
     _post(api_client, fulfilment, "accept")
     _post(api_client, fulfilment, "pack")
 
-    error = assert_error(_post(api_client, fulfilment, "ship", body), 400, "invalid_request")
+    error = assert_error(_post(api_client, fulfilment, "ship", body), 422, "tracking_required")
 
-    assert sorted(error["details"]) == fields
+    assert error["details"]["missing"] == fields
     assert _state(fulfilment) == FulfilmentState.PACKED
     level = level_of(net.berlin, net.shirt)
     assert (level.on_hand, level.reserved) == (10, 3)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"carrier": "DHL", "tracking_number": "1" * 101},
+        {"carrier": "DHL", "tracking_number": "1", "tracking_url": "javascript:alert(1)"},
+    ],
+)
+def test_malformed_ship_bodies_are_a_400(api_client, net, berlin_order, body):  # type: ignore[no-untyped-def]
+    _, fulfilment = berlin_order
+    _post(api_client, fulfilment, "accept")
+    _post(api_client, fulfilment, "pack")
+
+    assert_error(_post(api_client, fulfilment, "ship", body), 400, "invalid_request")
+    assert _state(fulfilment) == FulfilmentState.PACKED
+
+
+def test_own_delivery_location_ships_without_tracking(api_client, net, berlin_order):  # type: ignore[no-untyped-def]
+    _, fulfilment = berlin_order
+    net.berlin.own_delivery = True
+    net.berlin.save(update_fields=["own_delivery"])
+    _post(api_client, fulfilment, "accept")
+    _post(api_client, fulfilment, "pack")
+
+    response = _post(api_client, fulfilment, "ship", {})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "shipped"
+    assert (response.json()["carrier"], response.json()["tracking_number"]) == ("", "")
+
+
+def test_tracking_url_is_kept_or_built_from_the_carrier_template(  # type: ignore[no-untyped-def]
+    api_client, net, berlin_order, settings
+):
+    settings.OMS_CARRIER_TRACKING_URLS = {"dhl": "https://track.example/dhl?id={tracking_number}"}
+    order, fulfilment = berlin_order
+    _post(api_client, fulfilment, "accept")
+    _post(api_client, fulfilment, "pack")
+
+    response = _post(api_client, fulfilment, "ship", {"carrier": "DHL", "tracking_number": "A B/1"})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["tracking_url"] == "https://track.example/dhl?id=A%20B%2F1"
+    shipped = order.events.filter(type="fulfilment_state_changed").order_by("-sequence").first()
+    assert shipped.data["tracking_url"] == "https://track.example/dhl?id=A%20B%2F1"
+    assert shipped.data["carrier"] == "DHL"
+
+
+def test_a_given_tracking_url_wins_and_unknown_carriers_get_none(  # type: ignore[no-untyped-def]
+    api_client, net, settings
+):
+    settings.OMS_CARRIER_TRACKING_URLS = {"dhl": "https://track.example/dhl?id={tracking_number}"}
+    given = "https://carrier.example/t/XYZ"
+    urls = []
+    for body in (
+        {"carrier": "DHL", "tracking_number": "1", "tracking_url": given},
+        {"carrier": "Bike Courier", "tracking_number": "2"},
+    ):
+        fulfilment = place_order(net.channel, ("SHIRT", 1), address=BERLIN).fulfilments.get()
+        _post(api_client, fulfilment, "accept")
+        _post(api_client, fulfilment, "pack")
+        response = _post(api_client, fulfilment, "ship", body)
+        assert response.status_code == 200, response.content
+        urls.append(response.json()["tracking_url"])
+
+    assert urls == [given, ""]
 
 
 def test_transitions_out_of_order_are_conflicts(api_client, net, berlin_order):  # type: ignore[no-untyped-def]

@@ -47,7 +47,7 @@ from orders.services import (
     order_reroute,
 )
 from orders.services.allocation import holder_for
-from tests.factories import LocationFactory, ProductFactory, stock
+from tests.factories import TRACKING, LocationFactory, ProductFactory, stock
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
 
@@ -336,7 +336,10 @@ def test_multi_line_orders_in_opposite_sku_order_do_not_deadlock(channel, api_ke
                         ).values_list("pk", flat=True):
                             for action in ("accept", "pack", "ship"):
                                 fulfilment_transition(
-                                    fulfilment_id=fulfilment_id, action=action, actor=f"t{n}"
+                                    fulfilment_id=fulfilment_id,
+                                    action=action,
+                                    actor=f"t{n}",
+                                    **TRACKING.get(action, {}),
                                 )
                     except (OMSError, DatabaseError) as exc:
                         shipped_errors.append(exc)
@@ -732,7 +735,7 @@ def test_cancellation_racing_shipment_has_exactly_one_winner(channel):
                 order.pk,
                 "ship",
                 lambda f=fulfilment: fulfilment_transition(
-                    fulfilment_id=f.pk, action="ship", actor="location", carrier="DHL"
+                    fulfilment_id=f.pk, action="ship", actor="location", **TRACKING["ship"]
                 ),
             ),
             racer(

@@ -21,7 +21,7 @@ from orders import services
 from orders.events import EventType
 from orders.models import Fulfilment, FulfilmentState, Order, OrderState
 from tests.console_data import CONSOLE_PERMISSIONS, ConsoleWorld, console_world, staff_user
-from tests.factories import ProductFactory, stock
+from tests.factories import TRACKING, ProductFactory, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -352,6 +352,45 @@ def test_fulfilment_buttons_walk_to_shipped(world, staff):
     assert LogEntry.objects.filter(object_id=str(world.order.pk)).count() == 4
 
 
+def test_staff_cannot_ship_a_parcel_without_tracking(world, staff):
+    fulfilment = live_fulfilment(world.order)
+    services.fulfilment_transition(fulfilment_id=fulfilment.pk, action="accept", actor="loc")
+    services.fulfilment_transition(fulfilment_id=fulfilment.pk, action="pack", actor="loc")
+
+    response = staff.post(
+        fulfilment_url(fulfilment),
+        {"action": "ship", "state": "packed", "carrier": "DHL", "tracking_number": " "},
+        follow=True,
+    )
+
+    assert any("(tracking_required)" in m for m in texts(response))
+    fulfilment.refresh_from_db()
+    assert fulfilment.state == FulfilmentState.PACKED
+
+
+def test_staff_ship_keeps_the_tracking_url(world, staff):
+    fulfilment = live_fulfilment(world.order)
+    services.fulfilment_transition(fulfilment_id=fulfilment.pk, action="accept", actor="loc")
+    services.fulfilment_transition(fulfilment_id=fulfilment.pk, action="pack", actor="loc")
+
+    response = staff.post(
+        fulfilment_url(fulfilment),
+        {
+            "action": "ship",
+            "state": "packed",
+            "carrier": "DHL",
+            "tracking_number": "JJD002",
+            "tracking_url": "https://track.example/JJD002",
+        },
+        follow=True,
+    )
+
+    fulfilment.refresh_from_db()
+    assert fulfilment.state == FulfilmentState.SHIPPED
+    assert fulfilment.tracking_url == "https://track.example/JJD002"
+    assert 'href="https://track.example/JJD002"' in response.content.decode()
+
+
 def test_reject_needs_a_reason_and_reroutes(world, staff):
     fulfilment = live_fulfilment(world.order)
     response = staff.post(
@@ -510,7 +549,9 @@ def partly_shipped(world: ConsoleWorld) -> Order:
     )
     berlin = order.fulfilments.get(location=world.berlin)
     for action in ("accept", "pack", "ship"):
-        services.fulfilment_transition(fulfilment_id=berlin.pk, action=action, actor="loc")
+        services.fulfilment_transition(
+            fulfilment_id=berlin.pk, action=action, actor="loc", **TRACKING.get(action, {})
+        )
     order.refresh_from_db()
     assert order.state == OrderState.IN_PROGRESS
     return order

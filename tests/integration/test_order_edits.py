@@ -18,6 +18,7 @@ from tests.factories import (
     BERLIN,
     MUNICH,
     PARIS,
+    TRACKING,
     level_of,
     order_network,
     place_order,
@@ -84,7 +85,9 @@ def _refused(order: Order, error: type[OMSError], edit, **kwargs) -> OMSError:  
 def _ship(order: Order, location: Location) -> None:
     fulfilment = order.fulfilments.get(location=location, state=FulfilmentState.CREATED)
     for action in ("accept", "pack", "ship"):
-        services.fulfilment_transition(fulfilment_id=fulfilment.pk, action=action, actor="wh")
+        services.fulfilment_transition(
+            fulfilment_id=fulfilment.pk, action=action, actor="wh", **TRACKING.get(action, {})
+        )
 
 
 def test_address_change_in_the_same_country_does_not_reroute(net):  # type: ignore[no-untyped-def]
@@ -657,7 +660,10 @@ def test_shipped_units_stay_in_the_totals(net):  # type: ignore[no-untyped-def]
     shirt_fulfilment = order.fulfilments.get(location=net.berlin)
     for action in ("accept", "start_picking", "pack", "ship"):
         services.fulfilment_transition(
-            fulfilment_id=shirt_fulfilment.pk, action=action, actor="store"
+            fulfilment_id=shirt_fulfilment.pk,
+            action=action,
+            actor="store",
+            **TRACKING.get(action, {}),
         )
     order.refresh_from_db()
     mug = order.lines.get(sku="MUG")

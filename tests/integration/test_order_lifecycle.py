@@ -8,9 +8,10 @@ import pytest
 from inventory.models import Location, Reservation, StockMovement
 from inventory.selectors import stock_ledger_mismatches
 from orders import services
-from orders.errors import InvalidQuantity, TransitionNotAllowed
+from orders.errors import InvalidQuantity, TrackingRequired, TransitionNotAllowed
 from orders.models import Fulfilment, FulfilmentState, Order, OrderState
 from tests.factories import (
+    TRACKING,
     LocationFactory,
     level_of,
     order_network,
@@ -109,13 +110,15 @@ def test_split_order_completes_only_when_every_fulfilment_is_done(net):  # type:
     at_berlin = order.fulfilments.get(location=net.berlin)
     at_munich = order.fulfilments.get(location=net.munich)
 
-    _step(at_berlin, "accept", "pack", "ship")
+    _step(at_berlin, "accept", "pack")
+    _step(at_berlin, "ship", **TRACKING["ship"])
     order.refresh_from_db()
     assert order.state == OrderState.IN_PROGRESS
     assert _levels(net, net.berlin) == (0, 0)
     assert _levels(net, net.munich) == (3, 3)
 
-    _step(at_munich, "accept", "start_picking", "pack", "ship")
+    _step(at_munich, "accept", "start_picking", "pack")
+    _step(at_munich, "ship", **TRACKING["ship"])
     order.refresh_from_db()
     assert order.state == OrderState.COMPLETED
     assert _levels(net, net.munich) == (0, 0)
@@ -149,6 +152,34 @@ def test_click_and_collect_ready_for_pickup_then_picked_up(net):  # type: ignore
     assert order.state == OrderState.COMPLETED
     assert _levels(net, net.store) == (2, 0)
     assert stock_ledger_mismatches() == []
+
+
+def test_the_service_refuses_a_parcel_without_tracking(net):  # type: ignore[no-untyped-def]
+    stock(net.berlin, net.shirt, 10)
+    fulfilment = place_order(net.channel, ("SHIRT", 3)).fulfilments.get()
+    _step(fulfilment, "accept", "pack")
+
+    with pytest.raises(TrackingRequired) as info:
+        _step(fulfilment, "ship", carrier="DHL")
+
+    assert info.value.code == "tracking_required"
+    assert info.value.details["missing"] == ["tracking_number"]
+    fulfilment.refresh_from_db()
+    assert fulfilment.state == FulfilmentState.PACKED
+    assert _levels(net, net.berlin) == (10, 3)
+
+
+def test_own_delivery_ships_without_tracking(net):  # type: ignore[no-untyped-def]
+    net.berlin.own_delivery = True
+    net.berlin.save(update_fields=["own_delivery"])
+    stock(net.berlin, net.shirt, 10)
+    fulfilment = place_order(net.channel, ("SHIRT", 3)).fulfilments.get()
+
+    _step(fulfilment, "accept", "pack", "ship")
+
+    fulfilment.refresh_from_db()
+    assert fulfilment.state == FulfilmentState.SHIPPED
+    assert _levels(net, net.berlin) == (7, 0)
 
 
 def test_ship_is_refused_for_click_and_collect(net):  # type: ignore[no-untyped-def]

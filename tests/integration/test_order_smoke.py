@@ -5,7 +5,7 @@ import pytest
 from inventory.selectors import stock_ledger_mismatches
 from orders import services
 from orders.models import FulfilmentState, OrderState
-from tests.factories import ChannelFactory, LocationFactory, ProductFactory, stock
+from tests.factories import TRACKING, ChannelFactory, LocationFactory, ProductFactory, stock
 
 
 @pytest.mark.django_db
@@ -31,7 +31,9 @@ def test_smoke_flow():
     f2 = order.fulfilments.exclude(pk=f.pk).get()
     assert f2.location == b
     for action in ["accept", "pack", "ship"]:
-        services.fulfilment_transition(fulfilment_id=f2.pk, action=action, actor="loc")
+        services.fulfilment_transition(
+            fulfilment_id=f2.pk, action=action, actor="loc", **TRACKING.get(action, {})
+        )
     order.refresh_from_db()
     assert order.state == OrderState.COMPLETED
     f2.refresh_from_db()

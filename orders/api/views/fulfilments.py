@@ -95,9 +95,11 @@ class FulfilmentShipView(APIView):
     @extend_schema(
         tags=["fulfilments"],
         summary="Ship: handed to the carrier",
-        description="On hand and reserved go down through shipment movements.",
+        description="On hand and reserved go down through shipment movements. A parcel needs "
+        "`carrier` and `tracking_number` (422 `tracking_required`) unless the location delivers "
+        "with its own drivers; `tracking_url` is built from the carrier's template if omitted.",
         request=s.ShipInputSerializer,
-        responses=TRANSITION_RESPONSES,
+        responses={**TRANSITION_RESPONSES, **error_responses(422)},
     )
     def post(self, request: Request, pk: int) -> Response:
         selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
