@@ -76,3 +76,18 @@ class InspectionExceedsReceived(BusinessRuleViolation):
 class QualityHoldDecided(Conflict):
     code = "quality_hold_decided"
     default_message = "The quality hold was already released or written off."
+
+
+class ReturnIsExchange(Conflict):
+    code = "return_is_exchange"
+    default_message = "An exchange is resolved by its replacement order, not by a refund."
+
+
+class NothingToRefund(Conflict):
+    code = "nothing_to_refund"
+    default_message = "Nothing is left to refund for this return."
+
+
+class AdjustmentNeedsReason(ValidationFailed):
+    code = "adjustment_reason_missing"
+    default_message = "A refund adjustment needs a reason."

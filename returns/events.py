@@ -22,6 +22,7 @@ class ReturnEvent:
     CLOSED = "return_closed"
     QUALITY_HOLD_DECIDED = "quality_hold_decided"
     EXCHANGE_CREATED = "exchange_order_created"
+    REFUND_ADJUSTED = "return_refund_adjusted"
 
 
 def return_requested(events: EventRecorder, ret: ReturnRequest, lines: list[dict]) -> None:
@@ -78,3 +79,8 @@ def quality_hold_decided(
 
 def exchange_order_created(events: EventRecorder, ret: ReturnRequest, order_id: int) -> None:
     events.add(ReturnEvent.EXCHANGE_CREATED, return_id=ret.pk, exchange_order_id=order_id)
+
+
+def refund_adjusted(events: EventRecorder, ret: ReturnRequest, amount: object, reason: str) -> None:
+    """Staff changed a return's computed refund by `amount` (audit: actor and reason)."""
+    events.add(ReturnEvent.REFUND_ADJUSTED, return_id=ret.pk, amount=str(amount), reason=reason)

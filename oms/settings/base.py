@@ -156,6 +156,8 @@ SPECTACULAR_SETTINGS = {
         "LocationKindEnum": "inventory.models.Location.Kind",
         "InboundKindEnum": "inventory.models.InboundStock.Kind",
         "PaymentTransactionKindEnum": "orders.payments.models.TransactionKind",
+        "ReturnStateEnum": "returns.models.ReturnState",
+        "RefundStateEnum": "orders.payments.models.RefundState",
     },
 }
 

@@ -64,11 +64,18 @@ class OrderCreateInputSerializer(serializers.Serializer):
     shipping_total = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"), default=Decimal("0")
     )
+    discount_total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        default=Decimal("0"),
+        help_text="Order-level discount (voucher, basket promotion); refunds pro-rate it.",
+    )
     total = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
         required=False,
-        help_text="If given, must equal the sum of the lines plus shipping.",
+        help_text="If given, must equal the sum of the lines plus shipping minus the discount.",
     )
     payment_status = serializers.ChoiceField(
         choices=PaymentStatus.choices,
@@ -103,6 +110,12 @@ class OrderCreateInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"total": f"Lines plus shipping add up to {expected}, above {MAX_ORDER_TOTAL}."}
             )
+        goods = expected - attrs["shipping_total"]
+        if attrs["discount_total"] > goods:
+            raise serializers.ValidationError(
+                {"discount_total": f"The discount is larger than the lines ({goods})."}
+            )
+        expected -= attrs["discount_total"]
         if "total" in attrs:
             if expected != attrs["total"]:
                 raise serializers.ValidationError(
@@ -221,6 +234,7 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "currency",
             "subtotal",
             "shipping_total",
+            "discount_total",
             "total",
             "payment_status",
             "priority",
@@ -258,6 +272,7 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "currency": order.currency,
             "subtotal": _money(order.subtotal),
             "shipping_total": _money(order.shipping_total),
+            "discount_total": _money(order.discount_total),
             "total": _money(order.total),
             "payment_status": order.payment_status,
             "priority": order.priority,

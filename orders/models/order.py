@@ -68,6 +68,9 @@ class Order(ConcurrentTransitionMixin, models.Model):
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     shipping_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    # An order-level discount (voucher, basket promotion) as the shop sent it; refunds and
+    # totals pro-rate it over the lines by value.
+    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     payment_status = models.CharField(
         max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING

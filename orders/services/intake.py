@@ -52,6 +52,7 @@ class OrderInput:
     delivery_type: str = DeliveryType.SHIP
     pickup_location_code: str | None = None
     shipping_total: Decimal = Decimal("0")
+    discount_total: Decimal = Decimal("0")
     payment_status: str = PaymentStatus.PENDING
     payment_provider: str = ""
     payment_reference: str = ""
@@ -153,7 +154,8 @@ def _order_create(*, channel: Channel, data: OrderInput, actor: str) -> Order:
         currency=data.currency,
         subtotal=subtotal,
         shipping_total=data.shipping_total,
-        total=subtotal + data.shipping_total,
+        discount_total=data.discount_total,
+        total=subtotal + data.shipping_total - data.discount_total,
         payment_status=data.payment_status,
         priority=data.priority,
     )

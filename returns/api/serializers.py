@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from orders.api.payments import RefundSerializer
+
 from ..models import (
     Condition,
     Disposition,
@@ -147,3 +149,26 @@ class ReturnOutputSerializer(serializers.ModelSerializer):
 
     def get_location(self, ret: ReturnRequest) -> str | None:
         return ret.location.code if ret.location is not None else None
+
+
+class RefundPreviewSerializer(serializers.Serializer):
+    lines = serializers.ListField(child=serializers.DictField())
+    goods = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    shipping = serializers.DecimalField(max_digits=12, decimal_places=2)
+    restocking_fee = serializers.DecimalField(max_digits=12, decimal_places=2)
+    adjustment = serializers.DecimalField(max_digits=12, decimal_places=2)
+    adjustment_reason = serializers.CharField()
+    already_refunded = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    refundable = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="What the order's payments can still refund (captured, not yet refunded).",
+    )
+
+
+class ReturnRefundOutputSerializer(serializers.Serializer):
+    refunds = RefundSerializer(many=True)
+    breakdown = serializers.DictField()
+    state = serializers.ChoiceField(choices=ReturnState.choices)

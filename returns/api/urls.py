@@ -13,5 +13,11 @@ urlpatterns = [
         views.ReturnInTransitView.as_view(),
         name="return-in-transit",
     ),
+    path(
+        "returns/<int:pk>/refund-preview/",
+        views.ReturnRefundPreviewView.as_view(),
+        name="return-refund-preview",
+    ),
+    path("returns/<int:pk>/refund/", views.ReturnRefundView.as_view(), name="return-refund"),
     path("returns/<int:pk>/cancel/", views.ReturnCancelView.as_view(), name="return-cancel"),
 ]

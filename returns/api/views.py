@@ -20,6 +20,7 @@ from orders.api.views.common import IDEMPOTENCY_PARAM
 from orders.errors import OrderNotFound
 from orders.idempotency import idempotent
 from orders.models import Order
+from orders.payments.selectors import payment_summary
 
 from .. import selectors, services
 from ..errors import LocationNotAcceptingReturns
@@ -245,3 +246,51 @@ class ReturnCancelView(_ReturnAction):
             actor=request_actor(request),
         )
         return _response(key, pk)
+
+
+class ReturnRefundPreviewView(_ReturnAction):
+    @extend_schema(
+        tags=["returns"],
+        summary="What refunding this return now would pay back, and how",
+        responses={200: s.RefundPreviewSerializer, **error_responses(403, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        key = self.begin(request, pk)
+        ret = selectors.return_get_for_key(key=key, return_id=pk)
+        computation = services.return_refund_compute(ret=ret)
+        summary = payment_summary(order=ret.order)
+        return Response(
+            s.RefundPreviewSerializer(
+                {**computation.breakdown(), "refundable": summary.refundable}
+            ).data
+        )
+
+
+class ReturnRefundView(_ReturnAction):
+    @extend_schema(
+        tags=["returns"],
+        summary="Refund the return's received units through the channel's payment adapter",
+        description=(
+            "The amount is the preview's. 422 `refund_exceeds_captured` above what the "
+            "payments can still refund, 409 `nothing_to_refund`, `return_is_exchange`, "
+            "`return_transition_not_allowed` before anything was received. An inspected "
+            "return is closed. With `shop_handled`, confirm each refund with "
+            "`POST orders/{id}/refunds/{refund_id}/confirm/`."
+        ),
+        request=None,
+        responses={200: s.ReturnRefundOutputSerializer, **error_responses(403, 404, 409, 422)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        key = self.begin(request, pk)
+        outcome = services.return_refund(
+            return_id=pk, channel_id=_channel_id(key), actor=request_actor(request)
+        )
+        return Response(
+            s.ReturnRefundOutputSerializer(
+                {
+                    "refunds": outcome.refunds,
+                    "breakdown": outcome.computation.breakdown(),
+                    "state": outcome.return_request.state,
+                }
+            ).data
+        )

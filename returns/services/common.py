@@ -36,8 +36,8 @@ def transition(ret: ReturnRequest, method: str) -> None:
 
 
 def finish(order: Order, ret: ReturnRequest, events: EventRecorder) -> ReturnRequest:
-    """Save the return and the order's event count, write the events."""
+    """Save the return and the order's event count (and payment state), write the events."""
     ret.save()
-    order.save(update_fields=["event_count", "updated_at"])
+    order.save(update_fields=["event_count", "payment_status", "updated_at"])
     events.flush()
     return ret

@@ -50,6 +50,7 @@ def _order_input(v: dict[str, Any]) -> services.OrderInput:
         delivery_type=v["delivery_type"],
         pickup_location_code=v.get("pickup_location"),
         shipping_total=v["shipping_total"],
+        discount_total=v["discount_total"],
         payment_status=v["payment_status"],
         payment_provider=v.get("payment_provider", ""),
         payment_reference=v.get("payment_reference", ""),
