@@ -6,17 +6,16 @@ from routing import explain
 from routing.allocation import Distributor, demand_by_sku
 from routing.fences import ROLE_PICKUP_STORE, ROLE_TRANSFER_SOURCE, FenceContext
 from routing.plan_types import Plan, PlannedFulfilment, PlannedLine
+from routing.pool import Pool, fence_pool
 from routing.solving import (
     REASON_MAX_PARTS_EXCEEDED,
     REASON_MIN_PART_VALUE_NOT_MET,
     REASON_PICKUP_STORE_INSUFFICIENT_STOCK,
     REASON_PICKUP_STORE_UNAVAILABLE,
     REASON_SPLIT_NOT_ALLOWED,
-    Pool,
     Run,
     Solved,
     allocated_of,
-    fence_pool,
     fulfilments_of,
     shortfall_reasons,
     solve,
@@ -86,8 +85,7 @@ def plan_click_collect(run: Run) -> Plan:
     source_demand = demand_by_sku(remainder if store_ok else lines)
     fence_pool(others, context(ROLE_TRANSFER_SOURCE, source_demand, budget <= 1), source_pool)
     if store_ok and not remainder:
-        for entry in source_pool.survivor_entries:
-            entry["reason"] = "not needed: the pickup store holds every unit"
+        source_pool.survivor_reason = "not needed: the pickup store holds every unit"
 
     fulfilments: list[PlannedFulfilment] = []
     if store is not None and store_part:
@@ -117,27 +115,30 @@ def plan_click_collect(run: Run) -> Plan:
     unallocated = unallocated_of(lines, allocated_of(fulfilments))
     if not unallocated:
         reasons = []
-    log = explain.decision_log(
-        run=run,
-        entries=store_pool.entries + source_pool.entries,
-        fulfilments=fulfilments,
-        pools=[(source_pool, solved)],
-        reasons=reasons,
-        why=explain.why_click_collect(
+
+    def log() -> dict:
+        return explain.decision_log(
             run=run,
-            store=store,
-            store_entry=store_pool.entries[0] if store_pool.entries else None,
-            store_units=sum(store_part.values()),
-            pool=source_pool,
-            solved=solved,
+            entries=store_pool.entries() + source_pool.entries(),
+            fulfilments=fulfilments,
+            pools=[(source_pool, solved)],
             reasons=reasons,
-        ),
-    )
+            why=explain.why_click_collect(
+                run=run,
+                store=store,
+                store_entry=store_pool.entries()[0] if store_pool.candidates else None,
+                store_units=sum(store_part.values()),
+                pool=source_pool,
+                solved=solved,
+                reasons=reasons,
+            ),
+        )
+
     return Plan(
         routable=not unallocated,
         fulfilments=tuple(fulfilments),
         unallocated=unallocated,
         reasons=tuple(reasons),
-        decision_log=log,
+        log_builder=log,
         optimal=solved.exact,
     )

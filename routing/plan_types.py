@@ -9,9 +9,10 @@ replayed against a draft strategy without a database.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 SHIP = "ship"
 CLICK_COLLECT = "click_collect"
@@ -151,5 +152,12 @@ class Plan:
     fulfilments: tuple[PlannedFulfilment, ...]
     unallocated: Mapping[str, int]  # line_id -> quantity that could not be allocated
     reasons: tuple[str, ...]  # machine-readable reason codes when not (fully) routable
-    decision_log: dict  # JSON-serialisable: only str/int/float/bool/None/list/dict
+    # Builds the decision log; it is built on first read of ``decision_log`` (most of a plan's
+    # cost is explaining it, and not every caller reads the explanation).
+    log_builder: Callable[[], dict] = field(repr=False, compare=False)
     optimal: bool = True  # False if the search budget forced the heuristic
+
+    @cached_property
+    def decision_log(self) -> dict:
+        """JSON-serialisable: only str/int/float/bool/None/list/dict. Built once, then kept."""
+        return self.log_builder()

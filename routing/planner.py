@@ -44,7 +44,9 @@ from routing.plan_types import (
     SplitPolicy,
     StrategyConfig,
 )
+from routing.pool import Pool, fence_pool
 from routing.ratings import RATING_NAMES
+from routing.shortcut import best_single
 from routing.solving import (
     REASON_CODES,
     REASON_FORCED_LOCATION_UNAVAILABLE,
@@ -56,10 +58,9 @@ from routing.solving import (
     REASON_PICKUP_STORE_UNAVAILABLE,
     REASON_SEARCH_BUDGET_EXCEEDED,
     REASON_SPLIT_NOT_ALLOWED,
-    Pool,
     Run,
+    Solved,
     allocated_of,
-    fence_pool,
     fulfilments_of,
     shortfall_reasons,
     solve,
@@ -196,25 +197,53 @@ def _plan_ship(run: Run) -> Plan:
         channel_id=request.channel_id,
         max_distance_km=strategy.max_distance_km,
     )
+    single = best_single(run.candidates, ctx, strategy)
+    if single is None:
+        return _ship_plan(*_solve_ship(run, ctx))
+    lines = run.lines
+    fulfilment = PlannedFulfilment(
+        location_id=single.candidate.location_id,
+        lines=tuple(PlannedLine(ln.line_id, ln.sku, ln.quantity) for ln in lines),
+        cost=single.cost,
+        distance_km=single.distance_km,
+    )
+    return Plan(
+        routable=True,
+        fulfilments=(fulfilment,),
+        unallocated={},
+        reasons=(),
+        # The explanation comes from the full pipeline, which chooses the same location.
+        log_builder=lambda: _ship_plan(*_solve_ship(run, ctx)).decision_log,
+        optimal=True,
+    )
+
+
+def _solve_ship(run: Run, ctx: FenceContext) -> tuple[Run, Pool, Solved]:
     pool = Pool()
     fence_pool(run.candidates, ctx, pool)
-    solved = solve(run, pool, run.lines, max_parts, fixed_parts=0)
+    return run, pool, solve(run, pool, run.lines, run.max_parts, fixed_parts=0)
+
+
+def _ship_plan(run: Run, pool: Pool, solved: Solved) -> Plan:
     fulfilments = fulfilments_of(pool, solved, run.lines, transfer_to=None)
     unallocated = unallocated_of(run.lines, allocated_of(fulfilments))
-    reasons = shortfall_reasons(run, pool, solved, run.lines, max_parts) if unallocated else []
-    log = explain.decision_log(
-        run=run,
-        entries=pool.entries,
-        fulfilments=fulfilments,
-        pools=[(pool, solved)],
-        reasons=reasons,
-        why=explain.why_ship(run, pool, solved, fulfilments, reasons),
-    )
+    reasons = shortfall_reasons(run, pool, solved, run.lines, run.max_parts) if unallocated else []
+
+    def log() -> dict:
+        return explain.decision_log(
+            run=run,
+            entries=pool.entries(),
+            fulfilments=fulfilments,
+            pools=[(pool, solved)],
+            reasons=reasons,
+            why=explain.why_ship(run, pool, solved, fulfilments, reasons),
+        )
+
     return Plan(
         routable=not unallocated,
         fulfilments=tuple(fulfilments),
         unallocated=unallocated,
         reasons=tuple(reasons),
-        decision_log=log,
+        log_builder=log,
         optimal=solved.exact,
     )

@@ -108,6 +108,30 @@ def normalise(raws: Sequence[float | None], higher_is_better: bool) -> list[floa
     return [1.0 if r is None else (r - lo) / span for r in raws]
 
 
+def rating_columns(
+    candidates: Sequence[Candidate],
+    distances: Sequence[float | None],
+    costs: Sequence[float],
+    demand: Mapping[str, int],
+    weights: Mapping[str, float],
+    tag_preferences: Mapping[str, float],
+) -> tuple[list[float], list[tuple[str, float, list[float | None], list[float]]]]:
+    """Weighted penalty per candidate, plus each rating's column for the decision log.
+
+    Returns ``(total_penalties, columns)``, one column ``(name, weight, raws, penalties)`` per
+    weighted rating: the details stay columns until someone reads them (``rate_candidates``).
+    """
+    n = len(candidates)
+    totals = [0.0] * n
+    columns = []
+    for name, weight in weights.items():
+        raws = raw_values(name, candidates, distances, costs, demand, tag_preferences)
+        penalties = normalise(raws, name in _HIGHER_IS_BETTER)
+        totals = [t + weight * p for t, p in zip(totals, penalties, strict=True)]
+        columns.append((name, weight, raws, penalties))
+    return totals, columns
+
+
 def rate_candidates(
     candidates: Sequence[Candidate],
     distances: Sequence[float | None],
@@ -121,19 +145,12 @@ def rate_candidates(
     Returns ``(total_penalties, details)`` where ``details[i][name]`` is
     ``{"raw", "penalty", "weight", "weighted"}``.
     """
-    n = len(candidates)
-    totals = [0.0] * n
-    details: list[dict[str, dict[str, float | None]]] = [{} for _ in range(n)]
-    for name, weight in weights.items():
-        raws = raw_values(name, candidates, distances, costs, demand, tag_preferences)
-        penalties = normalise(raws, name in _HIGHER_IS_BETTER)
-        for i in range(n):
-            weighted = weight * penalties[i]
-            totals[i] += weighted
-            details[i][name] = {
-                "raw": raws[i],
-                "penalty": penalties[i],
-                "weight": weight,
-                "weighted": weighted,
-            }
+    totals, columns = rating_columns(candidates, distances, costs, demand, weights, tag_preferences)
+    details: list[dict[str, dict[str, float | None]]] = [
+        {
+            name: {"raw": raws[i], "penalty": pens[i], "weight": w, "weighted": w * pens[i]}
+            for name, w, raws, pens in columns
+        }
+        for i in range(len(candidates))
+    ]
     return totals, details

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from routing.allocation import Distributor, LineDemand, demand_by_sku
-from routing.fences import STOCK_FENCES, FenceContext, fence_evaluator
 from routing.plan_types import (
     Candidate,
     PlannedFulfilment,
@@ -19,7 +18,8 @@ from routing.plan_types import (
     RoutingRequest,
     StrategyConfig,
 )
-from routing.ratings import rate_candidates, shipping_costs
+from routing.pool import Pool
+from routing.ratings import rating_columns, shipping_costs
 from routing.search import SearchProblem, SearchResult, find_best_set
 
 REASON_NO_CANDIDATE = "no_candidate"
@@ -70,41 +70,6 @@ class Run:
 
 
 @dataclass
-class Pool:
-    """Candidates that took part in one fence pass."""
-
-    entries: list[dict] = field(default_factory=list)  # decision-log entry per candidate
-    survivors: list[Candidate] = field(default_factory=list)
-    kms: list[float | None] = field(default_factory=list)
-    survivor_entries: list[dict] = field(default_factory=list)
-    stock_fenced: list[Candidate] = field(default_factory=list)  # passed all but stock fences
-
-
-def fence_pool(candidates: Sequence[Candidate], ctx: FenceContext, pool: Pool) -> None:
-    evaluate = fence_evaluator(ctx)
-    for c in candidates:
-        code, reason, km = evaluate(c)
-        entry = {
-            "location_id": c.location_id,
-            "code": c.code,
-            "role": ctx.role,
-            "eliminated_by": code,
-            "reason": reason,
-            "distance_km": km,
-            "ratings": {},
-            "total_penalty": None,
-            "cost": None,
-        }
-        pool.entries.append(entry)
-        if code is None:
-            pool.survivors.append(c)
-            pool.kms.append(km)
-            pool.survivor_entries.append(entry)
-        elif code in STOCK_FENCES:
-            pool.stock_fenced.append(c)
-
-
-@dataclass
 class Solved:
     """The search's answer for one pool, mapped back to candidates and lines."""
 
@@ -137,15 +102,10 @@ def solve(
         return Solved()
     strategy = run.strategy
     costs = shipping_costs(survivors, pool.kms)
-    totals, details = rate_candidates(
+    totals, columns = rating_columns(
         survivors, pool.kms, costs, demand, strategy.rating_weights, strategy.tag_preferences
     )
-    for entry, total, detail, cost in zip(
-        pool.survivor_entries, totals, details, costs, strict=True
-    ):
-        entry["ratings"] = detail
-        entry["total_penalty"] = total
-        entry["cost"] = cost
+    pool.costs, pool.totals, pool.columns = costs, totals, columns
     pen_q = [round(t * PENALTY_SCALE) for t in totals]
     cost_q = [round(c * COST_SCALE) for c in costs]
     order = sorted(range(n), key=lambda i: (pen_q[i], cost_q[i], survivors[i].location_id))
