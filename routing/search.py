@@ -38,6 +38,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from routing.cover import BudgetExceeded, cheapest_cover, dominated_masks
+
 SplitCheck = Callable[[tuple[int, ...]], bool]
 
 
@@ -75,8 +77,7 @@ class SearchResult:
     dominance_pruning: bool
 
 
-class _BudgetExceeded(Exception):
-    pass
+_BudgetExceeded = BudgetExceeded
 
 
 class _Searcher:
@@ -328,6 +329,28 @@ class _Searcher:
             self.nodes = nodes
         return best_sel
 
+    def _scarce_cover(self, k: int) -> tuple[int, ...] | None:
+        """Phase A by branching on the scarcest SKU (``routing.cover``); needs dominance."""
+        if not hasattr(self, "dominated_by"):
+            self.dominated_by = dominated_masks(self.capped, self.ge)
+        self.largest = max(self.largest, k)
+        try:
+            found, self.nodes = cheapest_cover(
+                k=k,
+                need=self.d,
+                keys=self.keys,
+                capped=self.capped,
+                ge=self.ge,
+                dom=self.dom,
+                dominated_by=self.dominated_by,
+                nodes=self.nodes,
+                budget=self.budget,
+            )
+        except BudgetExceeded as exc:
+            self.nodes = exc.nodes
+            raise
+        return found
+
     # -- phase B: most units when no complete cover is allowed ---------------------------------
 
     def _max_units(self, k: int) -> None:
@@ -456,7 +479,7 @@ class _Searcher:
                 return self._result(exact=True, phase="single")
             self._prepare()
             for k in range(self._min_parts(), self.max_k + 1):
-                found = self._cover(k)
+                found = self._scarce_cover(k) if self.dominance else self._cover(k)
                 if found is not None:
                     self.best, self.best_units = found, self.ub_all
                     return self._result(exact=True, phase="cover")
