@@ -5,7 +5,8 @@ cheapest one that holds every unit: the weighted penalty is a monotone function 
 (min-max normalisation and rounding never reverse an order), so a location whose quantised cost
 is strictly the lowest among the complete ones wins whatever the other candidates' costs are. Its
 answer is therefore found without rating, sorting or searching the pool, and without measuring the
-distance of any location that cannot fulfil the order alone.
+distance of any location that cannot fulfil the order alone (or whose base cost alone is already
+above the best cost found).
 
 Whenever that argument does not cover the order (another rating weighted, a distance limit, a
 location without coordinates, two complete locations with the same quantised cost, more
@@ -65,13 +66,16 @@ def best_single(
             if get(sku, 0) < qty:
                 break
         else:
+            per_km = c.cost_per_km
+            if best is not None and per_km >= 0 and round(c.base_cost * COST_SCALE) > best_q:
+                continue  # costs at least its base cost: can neither win nor tie
             if evaluate(c)[0] is not None:
                 continue
             lat, lon = c.latitude, c.longitude
             if lat is None or lon is None:
                 return None  # its cost depends on the other candidates' distances
             km = km_to(lat, lon)
-            cost = c.base_cost + c.cost_per_km * km  # as ratings.shipping_costs
+            cost = c.base_cost + per_km * km  # as ratings.shipping_costs
             q = round(cost * COST_SCALE)
             if best is None or q < best_q:
                 best, best_q, tied = Single(c, km, cost), q, False
