@@ -9,7 +9,10 @@ Pipeline (shared steps in ``routing.solving``; click & collect in ``routing.pick
 (``routing.fences``) remove locations that must not fulfil; ratings
 (``routing.ratings``) turn the survivors' distance, cost, stock depth... into one penalty each; the
 exact search (``routing.search``) picks the set of locations; ``routing.allocation`` hands the
-units to the order lines; ``routing.explain`` writes the decision log.
+units to the order lines; ``routing.explain`` writes the decision log, when it is first read
+(``Plan.decision_log``). ``routing.pool`` fences eagerly only the candidates holding some of the
+order's SKUs, and ``routing.shortcut`` answers without rating or search when one location
+provably wins alone.
 
 Objective (default strategy), lexicographic: (1) most units allocated, (2) fewest fulfilments,
 (3) lowest sum of the chosen locations' weighted penalties, (4) lower total shipping cost, then

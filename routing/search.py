@@ -13,7 +13,9 @@ Why it is exact and still fast:
   completely", whenever the split policy allows it. Phase A therefore looks, for k = k_min, k_min+1,
   ..., for the cheapest *complete cover* of size k, which prunes hard: every SKU's remaining need
   must fit in what the remaining picks can bring, and the last pick is found with a handful of
-  bitmask ANDs instead of a scan. The first k with a cover is optimal for (1) and (2).
+  bitmask ANDs instead of a scan. The first k with a cover is optimal for (1) and (2). When
+  every split is valid, phase A branches on the scarcest SKU instead (``routing.cover``): the
+  same answer, and far fewer nodes when stock is scattered thinly over many locations.
 * Phase B (rare: the split policy forbids a complete cover) is a classic branch-and-bound that
   maximises units level by level.
 * (3), (4) and the id tie-break are folded into one integer key per candidate, additive over a set:
