@@ -81,8 +81,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "topic", "status", "attempts", "created_at", "delivered_at"]
-    list_filter = ["status", "topic"]
+    list_display = ["id", "topic", "channel", "order_id", "sequence", "created_at"]
+    list_filter = ["topic", "channel"]
+    search_fields = ["=order_id"]
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

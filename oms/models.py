@@ -1,4 +1,5 @@
-"""Platform models: sales channels and their API keys, and the transactional outbox."""
+"""Platform models: sales channels and their API keys, the transactional outbox (published
+messages); their deliveries and webhook subscriptions live in `oms/hub/models.py`."""
 
 from __future__ import annotations
 
@@ -127,29 +128,39 @@ class ApiKey(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """A side effect (webhook, e-mail, job) written in the same transaction as the change.
-
-    A dramatiq actor delivers pending rows; `transaction.on_commit` alone would lose the
-    message if the process died between commit and send.
+    """A published message: the public body of one event, written in the same transaction as
+    the change it describes (`transaction.on_commit` alone would lose it if the process died
+    between commit and send). Its deliveries (`oms.hub.models.Delivery`, one per target)
+    carry the status; the channel-wide feed reads these rows in commit order (`txid`).
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
-
-    topic = models.CharField(max_length=100)
+    topic = models.CharField(max_length=100, help_text="The event type, e.g. order_placed.")
+    channel = models.ForeignKey(
+        Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    order_id = models.BigIntegerField(null=True, blank=True)
+    sequence = models.PositiveIntegerField(null=True, blank=True)
     payload = models.JSONField()
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    available_at = models.DateTimeField(default=timezone.now)
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    # PostgreSQL's id of the writing transaction (pg_current_xact_id): the feed only shows
+    # rows below the oldest running transaction, so a late commit is never skipped.
+    txid = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["status", "available_at"], name="outbox_pending_idx")]
+        indexes = [models.Index(fields=["channel", "txid", "id"], name="outbox_feed_idx")]
 
     def __str__(self) -> str:
-        return f"{self.topic} #{self.pk} ({self.status})"
+        return f"{self.topic} #{self.pk}"
+
+
+from .hub.models import Delivery, DeliveryAttempt, WebhookSubscription  # noqa: E402
+
+__all__ = [
+    "ApiKey",
+    "Channel",
+    "Delivery",
+    "DeliveryAttempt",
+    "OutboxMessage",
+    "WebhookSubscription",
+]

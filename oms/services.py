@@ -6,6 +6,8 @@ from typing import Any
 
 from django.db import transaction
 
+from .hub.publish import messages_publish
+from .hub.targets import MessageDraft
 from .models import ApiKey, Channel, OutboxMessage, hash_api_key
 
 
@@ -30,8 +32,10 @@ def api_key_create(
     return key, raw
 
 
-def outbox_enqueue(*, topic: str, payload: dict[str, Any]) -> OutboxMessage:
-    """Write a side effect to the outbox; must run inside the caller's transaction."""
+def outbox_enqueue(
+    *, topic: str, payload: dict[str, Any], channel_id: int | None = None
+) -> OutboxMessage:
+    """Publish one message (and its deliveries); must run inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue must be called inside the transaction of the change")
-    return OutboxMessage.objects.create(topic=topic, payload=payload)
+    return messages_publish([MessageDraft(topic=topic, payload=payload, channel_id=channel_id)])[0]

@@ -135,15 +135,27 @@ def _fulfilment_transition(d: Mapping[str, Any], codes: Mapping[int, str]) -> st
     return text
 
 
+def _step(verb: str) -> Callable[[Mapping[str, Any], Mapping[int, str]], str]:
+    return lambda d, c: f"Fulfilment #{d.get('fulfilment_id')} at {d.get('location')} {verb}"
+
+
+def _shipped(d: Mapping[str, Any], codes: Mapping[int, str]) -> str:
+    text = (
+        f"Fulfilment #{d.get('fulfilment_id')} at {d.get('location')} shipped "
+        f"(carrier {_blank(d.get('carrier'))}, tracking {_blank(d.get('tracking_number'))})"
+    )
+    return text + (f": {d['tracking_url']}" if d.get("tracking_url") else "")
+
+
 def _rerouted(d: Mapping[str, Any], codes: Mapping[int, str]) -> str:
-    if d.get("trigger") == "staff":
-        parts = []
-        if d.get("excluded"):
-            parts.append(f"excluding {_codes(d['excluded'], codes)}")
-        if d.get("forced"):
-            parts.append(f"forcing {_codes([d['forced']], codes)}")
-        return "Reroute requested by staff" + (f": {', '.join(parts)}" if parts else "")
     text = f"Rerouted {_trigger(d.get('trigger'))}".rstrip()
+    parts = []
+    if d.get("excluded"):
+        parts.append(f"excluding {_codes(d['excluded'], codes)}")
+    if d.get("forced"):
+        parts.append(f"forcing {_codes([d['forced']], codes)}")
+    if parts:
+        text += f" ({', '.join(parts)})"
     if d.get("fulfilments"):
         text += f" into fulfilment(s) {', '.join(f'#{pk}' for pk in d['fulfilments'])}"
     if d.get("complete") is False:
@@ -214,6 +226,12 @@ DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[int, str]], str]] = {
     EventType.CANCELLED: lambda d, c: _with_reason("Order cancelled", d),
     EventType.FULFILMENT_CREATED: _fulfilment_created,
     EventType.FULFILMENT_TRANSITION: _fulfilment_transition,
+    EventType.FULFILMENT_ACCEPTED: _step("accepted"),
+    EventType.FULFILMENT_PICKING_STARTED: _step("started picking"),
+    EventType.FULFILMENT_PACKED: _step("packed"),
+    EventType.FULFILMENT_SHIPPED: _shipped,
+    EventType.FULFILMENT_READY_FOR_PICKUP: _step("ready for pickup"),
+    EventType.FULFILMENT_PICKED_UP: _step("picked up by the customer"),
     EventType.FULFILMENT_REJECTED: lambda d, c: _with_reason(
         f"Fulfilment #{d.get('fulfilment_id')} rejected by {d.get('location')}", d
     ),

@@ -1,10 +1,11 @@
 """Order events: the append-only history, audit trail and status-hub feed of an order.
 
-One constructor per event type keeps the payloads consistent. Events are collected while a
-service runs and written in one insert at the end, each with an outbox row so the status
-hub can push it to subscribers (same transaction: nothing is lost, nothing is sent for a
-change that rolled back). The routing decisions a service makes are collected by the same
-recorder and written with its events.
+Events are built with the typed constructors of `event_types.py` (one per type), collected
+while a service runs and written in one insert at the end. Public events are published in
+the same statement: a message row (`OutboxMessage`) and one delivery row per target that
+wants it (`oms/hub`), so nothing is lost and nothing is sent for a change that rolled back.
+The routing decisions a service makes are collected by the same recorder and written with
+its events.
 """
 
 from __future__ import annotations
@@ -15,41 +16,58 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from oms.models import OutboxMessage
+from oms.hub.publish import (
+    PUBLISH_DELIVERIES_INSERT,
+    PUBLISH_MESSAGES_CTE,
+    messages_publish,
+    nudge_workers_on_commit,
+    publish_sql_params,
+)
+from oms.hub.targets import MessageDraft, PlannedDelivery, plan_deliveries
 
+from . import event_types as et
 from .models import Order, OrderEvent, RoutingDecision
 
 
 class EventType:
-    PLACED = "order_placed"
-    WAITING = "order_waiting"
-    ROUTED = "order_routed"
-    ESCALATED = "order_escalated"
-    COMPLETED = "order_completed"
-    CANCELLED = "order_cancelled"
-    FULFILMENT_CREATED = "fulfilment_created"
+    """The event type names (the classes in `event_types.py` are the constructors)."""
+
+    PLACED = et.OrderPlaced.type
+    WAITING = et.OrderWaiting.type
+    ROUTED = et.OrderRouted.type
+    ESCALATED = et.OrderEscalated.type
+    COMPLETED = et.OrderCompleted.type
+    CANCELLED = et.OrderCancelled.type
+    FULFILMENT_CREATED = et.FulfilmentCreated.type
+    FULFILMENT_ACCEPTED = et.FulfilmentAccepted.type
+    FULFILMENT_PICKING_STARTED = et.FulfilmentPickingStarted.type
+    FULFILMENT_PACKED = et.FulfilmentPacked.type
+    FULFILMENT_SHIPPED = et.FulfilmentShipped.type
+    FULFILMENT_READY_FOR_PICKUP = et.FulfilmentReadyForPickup.type
+    FULFILMENT_PICKED_UP = et.FulfilmentPickedUp.type
+    # Written before the lifecycle steps had their own types; kept for stored history.
     FULFILMENT_TRANSITION = "fulfilment_state_changed"
-    FULFILMENT_REJECTED = "fulfilment_rejected"
-    FULFILMENT_SHORT_PICKED = "fulfilment_short_picked"
-    FULFILMENT_CANCELLED = "fulfilment_cancelled"
-    REROUTED = "order_rerouted"
-    ADDRESS_CHANGED = "address_changed"
-    CUSTOMER_CHANGED = "customer_changed"
-    DELIVERY_CHANGED = "delivery_option_changed"
-    LINE_QUANTITY_CHANGED = "line_quantity_changed"
-    LINE_CANCELLED = "line_cancelled"
-    TOTALS_CHANGED = "totals_changed"
-    NOTE_ADDED = "note_added"
-    HOLD_CONSUMED = "checkout_hold_consumed"
-    PAYMENT_AUTHORIZED = "payment_authorized"
-    PAYMENT_CAPTURED = "payment_captured"
-    PAYMENT_REFUNDED = "payment_refunded"
-    PAYMENT_VOIDED = "payment_voided"
-    CAPTURE_REQUESTED = "capture_requested"
-    VOID_REQUESTED = "void_requested"
-    REFUND_REQUESTED = "refund_requested"
-    REFUND_SUCCEEDED = "refund_succeeded"
-    REFUND_FAILED = "refund_failed"
+    FULFILMENT_REJECTED = et.FulfilmentRejected.type
+    FULFILMENT_SHORT_PICKED = et.FulfilmentShortPicked.type
+    FULFILMENT_CANCELLED = et.FulfilmentCancelled.type
+    REROUTED = et.OrderRerouted.type
+    ADDRESS_CHANGED = et.AddressChanged.type
+    CUSTOMER_CHANGED = et.CustomerChanged.type
+    DELIVERY_CHANGED = et.DeliveryOptionChanged.type
+    LINE_QUANTITY_CHANGED = et.LineQuantityChanged.type
+    LINE_CANCELLED = et.LineCancelled.type
+    TOTALS_CHANGED = et.TotalsChanged.type
+    NOTE_ADDED = et.NoteAdded.type
+    HOLD_CONSUMED = et.CheckoutHoldConsumed.type
+    PAYMENT_AUTHORIZED = et.PaymentAuthorized.type
+    PAYMENT_CAPTURED = et.PaymentCaptured.type
+    PAYMENT_REFUNDED = et.PaymentRefunded.type
+    PAYMENT_VOIDED = et.PaymentVoided.type
+    CAPTURE_REQUESTED = et.CaptureRequested.type
+    VOID_REQUESTED = et.VoidRequested.type
+    REFUND_REQUESTED = et.RefundRequested.type
+    REFUND_SUCCEEDED = et.RefundSucceeded.type
+    REFUND_FAILED = et.RefundFailed.type
 
 
 class EventRecorder:
@@ -63,52 +81,72 @@ class EventRecorder:
         self.order = order
         self.actor = actor
         self.pending: list[OrderEvent] = []
+        self.published: list[MessageDraft] = []
         self.decisions: list[RoutingDecision] = []
 
     def add_decision(self, decision: RoutingDecision) -> None:
         """A routing decision log, written by `flush` with the events."""
         self.decisions.append(decision)
 
-    def add(self, type_: str, **data: Any) -> None:
+    def add(self, event: et.OrderEventData) -> None:
+        """Record one event; public ones are also published to the channel."""
         self.order.event_count += 1
+        data = event.as_data()
         self.pending.append(
             OrderEvent(
                 order=self.order,
                 sequence=self.order.event_count,
-                type=type_,
+                type=event.type,
                 actor=self.actor,
                 data=data,
+                public=event.public,
             )
         )
+        if event.public:
+            self.published.append(
+                MessageDraft(
+                    topic=event.type,
+                    channel_id=self.order.channel_id,
+                    order_id=self.order.pk,
+                    sequence=self.order.event_count,
+                    payload=message_body(self.order, event, self.order.event_count, data),
+                    subject=self.order,
+                )
+            )
 
     def flush(self) -> None:
-        """Write the collected events, their outbox messages and the routing decisions
-        (one statement on PostgreSQL, one per table elsewhere)."""
+        """Write the collected events, the published messages with their deliveries and
+        the routing decisions (one statement on PostgreSQL, one per table elsewhere)."""
         if not self.pending and not self.decisions:
             return
-        messages = [
-            OutboxMessage(
-                topic=f"order.{event.type}",
-                payload={
-                    "order_id": self.order.pk,
-                    "channel": self.order.channel_id,
-                    "external_reference": self.order.external_reference,
-                    "sequence": event.sequence,
-                    "type": event.type,
-                    "actor": event.actor,
-                    "data": event.data,
-                },
-            )
-            for event in self.pending
-        ]
         if connection.vendor == "postgresql":
-            _insert_history(self.pending, messages, self.decisions)
+            planned = plan_deliveries(self.published)
+            _insert_history(self.pending, self.published, planned, self.decisions)
+            if planned:
+                nudge_workers_on_commit()
         else:
             OrderEvent.objects.bulk_create(self.pending)
-            OutboxMessage.objects.bulk_create(messages)
+            messages_publish(self.published)
             RoutingDecision.objects.bulk_create(self.decisions)
         self.pending = []
+        self.published = []
         self.decisions = []
+
+
+def message_body(
+    order: Order, event: et.OrderEventData, sequence: int, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The published body (webhooks, the events feed): Standard Webhooks' type / timestamp
+    / data, with the order and its per-order sequence beside them."""
+    return {
+        "type": event.type,
+        "version": event.version,
+        "timestamp": timezone.now().isoformat(),
+        "order_id": order.pk,
+        "external_reference": order.external_reference,
+        "sequence": sequence,
+        "data": data,
+    }
 
 
 # The rows travel as one JSON document per table: a jsonb[] parameter would be sent as an
@@ -116,10 +154,12 @@ class EventRecorder:
 # more CPU than the rest of the statement.
 _HISTORY_SQL = f"""
 WITH events AS (
-    INSERT INTO {OrderEvent._meta.db_table} (order_id, sequence, type, actor, data, created_at)
-    SELECT e.order_id, e.sequence, e.type, e.actor, e.data, %(now)s
+    INSERT INTO {OrderEvent._meta.db_table}
+        (order_id, sequence, type, actor, data, public, created_at)
+    SELECT e.order_id, e.sequence, e.type, e.actor, e.data, e.public, %(now)s
     FROM jsonb_to_recordset(%(events)s::jsonb)
-        AS e (order_id bigint, sequence integer, type text, actor text, data jsonb)
+        AS e (order_id bigint, sequence integer, type text, actor text, data jsonb,
+              public boolean)
 ),
 decisions AS (
     INSERT INTO {RoutingDecision._meta.db_table}
@@ -128,19 +168,20 @@ decisions AS (
     FROM jsonb_to_recordset(%(decisions)s::jsonb)
         AS d (order_id bigint, trigger text, strategy_version_id bigint, routable boolean,
               log jsonb)
-)
-INSERT INTO {OutboxMessage._meta.db_table}
-    (topic, payload, status, attempts, available_at, created_at, delivered_at, last_error)
-SELECT m.topic, m.payload, %(pending)s, 0, %(now)s, %(now)s, NULL, ''
-FROM jsonb_to_recordset(%(messages)s::jsonb) AS m (topic text, payload jsonb)
+),
+{PUBLISH_MESSAGES_CTE.strip()}
+{PUBLISH_DELIVERIES_INSERT.strip()}
 """
 
 
 def _insert_history(
-    events: list[OrderEvent], messages: list[OutboxMessage], decisions: list[RoutingDecision]
+    events: list[OrderEvent],
+    published: list[MessageDraft],
+    planned: list[PlannedDelivery],
+    decisions: list[RoutingDecision],
 ) -> None:
-    """Events, outbox messages and routing decisions in one round trip. JSON is encoded as
-    the models' JSONFields do (json.dumps, no custom encoder)."""
+    """Events, messages, deliveries and routing decisions in one round trip. JSON is
+    encoded as the models' JSONFields do (json.dumps, no custom encoder)."""
     rows = {
         "events": [
             {
@@ -149,6 +190,7 @@ def _insert_history(
                 "type": e.type,
                 "actor": e.actor,
                 "data": e.data,
+                "public": e.public,
             }
             for e in events
         ],
@@ -162,9 +204,9 @@ def _insert_history(
             }
             for d in decisions
         ],
-        "messages": [{"topic": m.topic, "payload": m.payload} for m in messages],
     }
     params: dict[str, Any] = {name: json.dumps(value) for name, value in rows.items()}
-    params.update(now=timezone.now(), pending=OutboxMessage.Status.PENDING)
+    params.update(publish_sql_params(published, planned))
+    params["now"] = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(_HISTORY_SQL, params)

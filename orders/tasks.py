@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dramatiq
 
-from oms.outbox import outbox_dispatch
-
 from .services import holds_expire, waiting_room_process
 
 
@@ -19,9 +17,3 @@ def route_waiting_orders() -> None:
 @dramatiq.actor(queue_name="orders", max_retries=3)
 def expire_checkout_holds() -> None:
     holds_expire()
-
-
-@dramatiq.actor(queue_name="outbox", max_retries=3)
-def deliver_outbox() -> None:
-    while outbox_dispatch()["delivered"]:
-        pass

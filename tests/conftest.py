@@ -46,3 +46,15 @@ def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None and reporter.stats.get("skipped"):
             session.exitstatus = 1
+
+
+@pytest.fixture
+def probe():  # type: ignore[no-untyped-def]
+    """A registered test delivery target (kind "probe") for the status hub tests."""
+    from oms.hub.targets import register_target, unregister_target
+    from tests.hub.probe import ProbeTarget
+
+    target = ProbeTarget()
+    register_target(target)
+    yield target
+    unregister_target(target.kind)

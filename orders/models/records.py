@@ -19,6 +19,8 @@ class OrderEvent(models.Model):
     type = models.CharField(max_length=50, db_index=True)
     actor = models.CharField(max_length=150)
     data = models.JSONField(default=dict, blank=True)
+    # Internal events (staff notes, escalations) are never published to the channel.
+    public = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from ..events import EventType
+from .. import event_types as et
 from .errors import UnknownPaymentAdapter
 from .models import Payment, Refund
 
@@ -37,7 +37,7 @@ class AdapterResult:
 
 
 class Events(Protocol):
-    def add(self, type_: str, **data: Any) -> None: ...
+    def add(self, event: et.OrderEventData) -> None: ...
 
 
 class PaymentAdapter(Protocol):
@@ -50,6 +50,17 @@ class PaymentAdapter(Protocol):
     def void(self, *, payment: Payment, events: Events) -> AdapterResult: ...
 
 
+def _refund_requested(refund: Refund) -> et.RefundRequested:
+    return et.RefundRequested(
+        refund_id=refund.pk,
+        payment_id=refund.payment_id,
+        payment_reference=refund.payment.reference,
+        amount=str(refund.amount),
+        currency=refund.payment.currency,
+        reason=refund.reason,
+    )
+
+
 class ShopHandledAdapter:
     """The shop owns the PSP: the OMS asks through events (`capture_requested`,
     `refund_requested`, `void_requested`) and waits for the shop's confirmation via the API."""
@@ -58,33 +69,27 @@ class ShopHandledAdapter:
 
     def capture(self, *, payment: Payment, amount: Decimal, events: Events) -> AdapterResult:
         events.add(
-            EventType.CAPTURE_REQUESTED,
-            payment_id=payment.pk,
-            payment_reference=payment.reference,
-            amount=str(amount),
-            currency=payment.currency,
+            et.CaptureRequested(
+                payment_id=payment.pk,
+                payment_reference=payment.reference,
+                amount=str(amount),
+                currency=payment.currency,
+            )
         )
         return AdapterResult(PENDING)
 
     def refund(self, *, refund: Refund, psp_reference: str, events: Events) -> AdapterResult:
-        events.add(
-            EventType.REFUND_REQUESTED,
-            refund_id=refund.pk,
-            payment_id=refund.payment_id,
-            payment_reference=refund.payment.reference,
-            amount=str(refund.amount),
-            currency=refund.payment.currency,
-            reason=refund.reason,
-        )
+        events.add(_refund_requested(refund))
         return AdapterResult(PENDING)
 
     def void(self, *, payment: Payment, events: Events) -> AdapterResult:
         events.add(
-            EventType.VOID_REQUESTED,
-            payment_id=payment.pk,
-            payment_reference=payment.reference,
-            amount=str(payment.capturable),
-            currency=payment.currency,
+            et.VoidRequested(
+                payment_id=payment.pk,
+                payment_reference=payment.reference,
+                amount=str(payment.capturable),
+                currency=payment.currency,
+            )
         )
         return AdapterResult(PENDING)
 
@@ -97,25 +102,19 @@ class ManualAdapter:
 
     def capture(self, *, payment: Payment, amount: Decimal, events: Events) -> AdapterResult:
         events.add(
-            EventType.CAPTURE_REQUESTED,
-            payment_id=payment.pk,
-            payment_reference=payment.reference,
-            amount=str(amount),
-            currency=payment.currency,
+            et.CaptureRequested(
+                payment_id=payment.pk,
+                payment_reference=payment.reference,
+                amount=str(amount),
+                currency=payment.currency,
+            )
         )
         return AdapterResult(PENDING)
 
     def refund(self, *, refund: Refund, psp_reference: str, events: Events) -> AdapterResult:
         if psp_reference:
             return AdapterResult(SUCCEEDED, psp_reference)
-        events.add(
-            EventType.REFUND_REQUESTED,
-            refund_id=refund.pk,
-            payment_id=refund.payment_id,
-            amount=str(refund.amount),
-            currency=refund.payment.currency,
-            reason=refund.reason,
-        )
+        events.add(_refund_requested(refund))
         return AdapterResult(PENDING)
 
     def void(self, *, payment: Payment, events: Events) -> AdapterResult:

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ..events import EventRecorder, EventType
+from .. import event_types as et
+from ..events import EventRecorder
 from ..locks import order_lock
 from ..models import Order, PaymentStatus
 from .adapters import FAILED, SUCCEEDED, adapter_get
@@ -40,11 +41,13 @@ _AMOUNT_FIELD = {
     TransactionKind.CAPTURE: "captured",
     TransactionKind.REFUND: "refunded",
 }
-_EVENT = {
-    TransactionKind.AUTHORIZATION: EventType.PAYMENT_AUTHORIZED,
-    TransactionKind.CAPTURE: EventType.PAYMENT_CAPTURED,
-    TransactionKind.REFUND: EventType.PAYMENT_REFUNDED,
-    TransactionKind.VOID: EventType.PAYMENT_VOIDED,
+_EVENT: dict[
+    str, type[et.PaymentAuthorized | et.PaymentCaptured | et.PaymentRefunded | et.PaymentVoided]
+] = {
+    TransactionKind.AUTHORIZATION: et.PaymentAuthorized,
+    TransactionKind.CAPTURE: et.PaymentCaptured,
+    TransactionKind.REFUND: et.PaymentRefunded,
+    TransactionKind.VOID: et.PaymentVoided,
 }
 
 
@@ -155,11 +158,12 @@ def payment_record_transaction(
         )
         events = EventRecorder(order, actor)
         events.add(
-            _EVENT[TransactionKind(kind)],
-            payment_id=payment.pk,
-            amount=str(amount),
-            currency=payment.currency,
-            psp_reference=psp_reference,
+            _EVENT[TransactionKind(kind)](
+                payment_id=payment.pk,
+                amount=str(amount),
+                currency=payment.currency,
+                psp_reference=psp_reference,
+            )
         )
         _finish(order, payments, events)
         return TransactionOutcome(tx, created=True)
@@ -325,12 +329,14 @@ def _settle(
     refund.psp_reference = psp_reference
     refund.settled_at = timezone.now()
     refund.save()
+    settled = et.RefundSucceeded if succeeded else et.RefundFailed
     events.add(
-        EventType.REFUND_SUCCEEDED if succeeded else EventType.REFUND_FAILED,
-        refund_id=refund.pk,
-        payment_id=payment.pk,
-        amount=str(refund.amount),
-        currency=payment.currency,
-        psp_reference=psp_reference,
-        source=refund.source,
+        settled(
+            refund_id=refund.pk,
+            payment_id=payment.pk,
+            amount=str(refund.amount),
+            currency=payment.currency,
+            psp_reference=psp_reference,
+            source=refund.source,
+        )
     )

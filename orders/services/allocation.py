@@ -19,7 +19,8 @@ from inventory.services import ReservationRequest, stock_release, stock_reserve
 from routing.planner import Destination, Plan, PlanLine, RoutingRequest, plan_order
 from routing.selectors import ChosenStrategy, Snapshot, routing_snapshot, strategy_for_context
 
-from ..events import EventRecorder, EventType
+from .. import event_types as et
+from ..events import EventRecorder
 from ..models import (
     ACTIVE_FULFILMENT_STATES,
     DONE_FULFILMENT_STATES,
@@ -191,23 +192,24 @@ def allocate(
         order.strategy_name = f"{last.strategy.config.name} v{last.strategy.config.version}"
         for fulfilment in last.fulfilments:
             events.add(
-                EventType.FULFILMENT_CREATED,
-                fulfilment_id=fulfilment.pk,
-                location=snapshot_code(last.snapshot, fulfilment.location_id),
-                transfer_to=(
-                    snapshot_code(last.snapshot, fulfilment.transfer_to_id)
-                    if fulfilment.transfer_to_id
-                    else None
-                ),
-                lines=[
-                    {
-                        "line": lines[fl.order_line_id].line_number,
-                        "sku": lines[fl.order_line_id].sku,
-                        "quantity": fl.quantity,
-                    }
-                    for fl in fulfilment._planned_lines  # type: ignore[attr-defined]
-                ],
-                trigger=trigger,
+                et.FulfilmentCreated(
+                    fulfilment_id=fulfilment.pk,
+                    location=snapshot_code(last.snapshot, fulfilment.location_id) or "",
+                    transfer_to=(
+                        snapshot_code(last.snapshot, fulfilment.transfer_to_id)
+                        if fulfilment.transfer_to_id
+                        else None
+                    ),
+                    lines=[
+                        {
+                            "line": lines[fl.order_line_id].line_number,
+                            "sku": lines[fl.order_line_id].sku,
+                            "quantity": fl.quantity,
+                        }
+                        for fl in fulfilment._planned_lines  # type: ignore[attr-defined]
+                    ],
+                    trigger=trigger,
+                )
             )
     return last
 
@@ -357,7 +359,11 @@ def release_fulfilments(fulfilments: list[Fulfilment], *, actor: str, reason: st
 
 
 def sync_order_state(
-    order: Order, fulfilments: list[Fulfilment], unallocated: dict[int, int], events: EventRecorder
+    order: Order,
+    lines: dict[int, OrderLine],
+    fulfilments: list[Fulfilment],
+    unallocated: dict[int, int],
+    events: EventRecorder,
 ) -> None:
     """Fire the declared order transition its fulfilments call for (if any)."""
     if order.state in (OrderState.CANCELLED, OrderState.COMPLETED):
@@ -368,11 +374,20 @@ def sync_order_state(
             from django.utils import timezone
 
             order.waiting_since = timezone.now()
-            events.add(EventType.WAITING, unallocated={str(k): v for k, v in unallocated.items()})
+            events.add(
+                et.OrderWaiting(
+                    lines=[
+                        {"line": lines[k].line_number, "sku": lines[k].sku, "missing": v}
+                        for k, v in sorted(unallocated.items())
+                        if k in lines
+                    ]
+                )
+            )
         return
     if order.state == OrderState.WAITING:
         order.route()
-        events.add(EventType.ROUTED)
+        routed = [f for f in fulfilments if f.state in ACTIVE_FULFILMENT_STATES]
+        events.add(et.OrderRouted(strategy=order.strategy_name, fulfilments=len(routed)))
     live = [
         f
         for f in fulfilments
@@ -380,7 +395,7 @@ def sync_order_state(
     ]
     if live and all(f.state in DONE_FULFILMENT_STATES for f in live):
         order.complete()
-        events.add(EventType.COMPLETED)
+        events.add(et.OrderCompleted())
     elif order.state == OrderState.ROUTED and any(f.state != FulfilmentState.CREATED for f in live):
         order.start()
 
@@ -391,7 +406,7 @@ def order_save_changes(
     """End of every change to an existing order: fire the order transition its fulfilments
     call for, bump the version (the ETag), save, and write the collected events."""
     unallocated = unallocated_quantities(order, list(lines.values()), fulfilments)
-    sync_order_state(order, fulfilments, unallocated, events)
+    sync_order_state(order, lines, fulfilments, unallocated, events)
     order.version += 1
     order.save()
     events.flush()

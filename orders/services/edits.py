@@ -18,6 +18,7 @@ from django.db.models import F
 from inventory.models import Location
 from oms.errors import PreconditionFailed
 
+from .. import event_types as et
 from ..errors import (
     AlreadyHandedOver,
     InvalidPickupLocation,
@@ -25,7 +26,7 @@ from ..errors import (
     NotRoutable,
     OrderClosed,
 )
-from ..events import EventRecorder, EventType
+from ..events import EventRecorder
 from ..locks import order_lock, stock_levels_lock_for_reroute
 from ..models import (
     ACTIVE_FULFILMENT_STATES,
@@ -73,6 +74,7 @@ def _reroute_all(
     trigger: str,
     dissolve: list[Fulfilment],
     forced_location_id: int | None = None,
+    excluded: list[int] | None = None,
 ) -> None:
     """Cancel `dissolve`, release its stock, route every uncovered unit again; all or nothing.
 
@@ -94,10 +96,9 @@ def _reroute_all(
         fulfilment_fire(fulfilment, "cancel")
         fulfilment.save()
         events.add(
-            EventType.FULFILMENT_CANCELLED,
-            fulfilment_id=fulfilment.pk,
-            location=fulfilment.location.code,
-            reason=trigger,
+            et.FulfilmentCancelled(
+                fulfilment_id=fulfilment.pk, location=fulfilment.location.code, reason=trigger
+            )
         )
     release_fulfilments(dissolve, actor=actor, reason=trigger)
     outcome, uncovered = allocate_uncovered(
@@ -123,7 +124,16 @@ def _reroute_all(
             "The order cannot be routed this way; nothing was changed.",
             details={"lines": short, "reasons": list(outcome.plan.reasons)},
         )
-    events.add(EventType.REROUTED, trigger=trigger, fulfilments=[f.pk for f in outcome.fulfilments])
+    events.add(
+        et.OrderRerouted(
+            trigger=trigger,
+            fulfilments=[f.pk for f in outcome.fulfilments],
+            complete=outcome.complete,
+            reasons=list(outcome.plan.reasons),
+            excluded=sorted(excluded or ()),
+            forced=forced_location_id,
+        )
+    )
 
 
 def reroutable(fulfilments: list[Fulfilment]) -> list[Fulfilment]:
@@ -155,9 +165,7 @@ def details_apply(
             order.shipping_country = shipping_address.get("country", order.shipping_country)
             order.shipping_latitude = shipping_address.get("latitude")
             order.shipping_longitude = shipping_address.get("longitude")
-        events.add(
-            EventType.ADDRESS_CHANGED, kind="shipping", before=before, after=shipping_address
-        )
+        events.add(et.AddressChanged(kind="shipping", before=before, after=shipping_address))
         if country_changed:
             _reroute_all(
                 order,
@@ -170,10 +178,7 @@ def details_apply(
             )
     if billing_address is not None and billing_address != order.billing_address:
         events.add(
-            EventType.ADDRESS_CHANGED,
-            kind="billing",
-            before=order.billing_address,
-            after=billing_address,
+            et.AddressChanged(kind="billing", before=order.billing_address, after=billing_address)
         )
         order.billing_address = billing_address
     if customer:
@@ -184,7 +189,7 @@ def details_apply(
                 setattr(order, name, customer[key])
         after = {f: getattr(order, f) for f in CUSTOMER_FIELDS}
         if after != before:
-            events.add(EventType.CUSTOMER_CHANGED, before=before, after=after)
+            events.add(et.CustomerChanged(before=before, after=after))
 
 
 def delivery_apply(
@@ -234,12 +239,13 @@ def delivery_apply(
         raise InvalidQuantity("Unknown delivery type.", code="invalid_delivery_type")
     order.delivery_type = delivery_type
     events.add(
-        EventType.DELIVERY_CHANGED,
-        before=before,
-        after={
-            "delivery_type": delivery_type,
-            "pickup_location": order.pickup_location.code if order.pickup_location else None,
-        },
+        et.DeliveryOptionChanged(
+            before=before,
+            after={
+                "delivery_type": delivery_type,
+                "pickup_location": order.pickup_location.code if order.pickup_location else None,
+            },
+        )
     )
     # Pickup fences exclude by location: a new option deserves a fresh look at all of them.
     _reroute_all(
@@ -281,7 +287,7 @@ def order_cancel(
             line.cancelled_quantity = line.quantity
         order.cancel()
         order.cancel_reason = reason
-        events.add(EventType.CANCELLED, reason=reason)
+        events.add(et.OrderCancelled(reason=reason))
         order_totals_recompute(order, lines, events)
         payments_settle_cancellation(order=order, events=events)
         order.version += 1
@@ -311,21 +317,16 @@ def order_reroute(
         if force_location_id is not None:
             excluded.discard(force_location_id)
         order.excluded_location_ids = sorted(excluded)
-        events.add(
-            EventType.REROUTED,
-            trigger="staff",
-            excluded=sorted(exclude_location_ids or ()),
-            forced=force_location_id,
-        )
         _reroute_all(
             order,
             lines,
             fulfilments,
             events,
             actor,
-            trigger="staff_reroute",
+            trigger="staff",
             dissolve=reroutable(fulfilments),
             forced_location_id=force_location_id,
+            excluded=list(exclude_location_ids or ()),
         )
         return order_save_changes(order, lines, fulfilments, events)
 
@@ -337,7 +338,7 @@ def order_add_note(*, order_id: int, text: str, actor: str) -> Order:
     with transaction.atomic():
         order = order_lock(order_id=order_id)
         events = EventRecorder(order, actor)
-        events.add(EventType.NOTE_ADDED, text=text.strip())
+        events.add(et.NoteAdded(text=text.strip()))
         order.save(update_fields=["event_count"])
         events.flush()
         return order

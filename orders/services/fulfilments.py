@@ -16,8 +16,9 @@ from django_fsm import can_proceed
 
 from inventory.services import stock_adjust, stock_consume, stock_reservation_reduce
 
+from .. import event_types as et
 from ..errors import FulfilmentNotFound, InvalidQuantity, TrackingRequired, TransitionNotAllowed
-from ..events import EventRecorder, EventType
+from ..events import EventRecorder
 from ..locks import order_lock, stock_levels_lock_for_reroute
 from ..models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderLine
 from ..payments.settlement import payments_capture_on_handover
@@ -136,7 +137,6 @@ def fulfilment_transition(
         order = order_lock(order_id=_order_id_of(fulfilment_id))
         lines, fulfilments = load_order(order)
         fulfilment = _find(fulfilments, fulfilment_id)
-        before = fulfilment.state
         fulfilment_fire(fulfilment, method)
         if action == "ship":
             shipment_tracking_set(
@@ -155,19 +155,20 @@ def fulfilment_transition(
                 reference=f"order:{order.pk}/fulfilment:{fulfilment.pk}",
             )
         events = EventRecorder(order, actor)
-        data = {
-            "fulfilment_id": fulfilment.pk,
-            "location": fulfilment.location.code,
-            "from": before,
-            "to": fulfilment.state,
-        }
+        location = fulfilment.location.code
         if action == "ship":
-            data.update(
-                carrier=fulfilment.carrier,
-                tracking_number=fulfilment.tracking_number,
-                tracking_url=fulfilment.tracking_url,
+            events.add(
+                et.FulfilmentShipped(
+                    fulfilment_id=fulfilment.pk,
+                    location=location,
+                    carrier=fulfilment.carrier,
+                    tracking_number=fulfilment.tracking_number,
+                    tracking_url=fulfilment.tracking_url,
+                )
             )
-        events.add(EventType.FULFILMENT_TRANSITION, **data)
+        else:
+            step = et.FULFILMENT_STEP_EVENTS[action]
+            events.add(step(fulfilment_id=fulfilment.pk, location=location))
         if action in ("ship", "picked_up"):
             payments_capture_on_handover(
                 order=order,
@@ -198,10 +199,9 @@ def fulfilment_reject(*, fulfilment_id: int, reason: str, actor: str) -> Fulfilm
         fulfilment.save()
         events = EventRecorder(order, actor)
         events.add(
-            EventType.FULFILMENT_REJECTED,
-            fulfilment_id=fulfilment.pk,
-            location=fulfilment.location.code,
-            reason=reason,
+            et.FulfilmentRejected(
+                fulfilment_id=fulfilment.pk, location=fulfilment.location.code, reason=reason
+            )
         )
         _exclude(order, fulfilment.location_id)
         stock_levels_lock_for_reroute(
@@ -277,13 +277,14 @@ def fulfilment_short_pick(
         remaining = FulfilmentLine.objects.filter(fulfilment=fulfilment).exists()
         events = EventRecorder(order, actor)
         events.add(
-            EventType.FULFILMENT_SHORT_PICKED,
-            fulfilment_id=fulfilment.pk,
-            location=fulfilment.location.code,
-            missing=[
-                {"line": lines[k].line_number, "sku": lines[k].sku, "quantity": v}
-                for k, v in missing.items()
-            ],
+            et.FulfilmentShortPicked(
+                fulfilment_id=fulfilment.pk,
+                location=fulfilment.location.code,
+                missing=[
+                    {"line": lines[k].line_number, "sku": lines[k].sku, "quantity": v}
+                    for k, v in missing.items()
+                ],
+            )
         )
         if not remaining:
             fulfilment_fire(fulfilment, "cancel")
@@ -331,8 +332,10 @@ def _reroute_remainder(
     if outcome is None:
         return
     events.add(
-        EventType.REROUTED,
-        trigger=trigger,
-        complete=outcome.complete,
-        reasons=list(outcome.plan.reasons),
+        et.OrderRerouted(
+            trigger=trigger,
+            fulfilments=[f.pk for f in outcome.fulfilments],
+            complete=outcome.complete,
+            reasons=list(outcome.plan.reasons),
+        )
     )

@@ -15,6 +15,7 @@ from inventory.services import stock_release
 from oms.errors import OMSError
 from oms.models import Channel
 
+from .. import event_types as et
 from ..errors import (
     DuplicateOrder,
     HoldNotActive,
@@ -23,7 +24,7 @@ from ..errors import (
     NotRoutable,
     UnknownSku,
 )
-from ..events import EventRecorder, EventType
+from ..events import EventRecorder
 from ..locks import stock_levels_lock
 from ..metrics import ORDERS_PLACED, ORDERS_REFUSED
 from ..models import CheckoutHold, DeliveryType, Order, OrderLine, OrderState, PaymentStatus
@@ -200,16 +201,19 @@ def _route_new_order(
     by_id = {line.pk: line for line in lines}
     events = EventRecorder(order, actor)
     events.add(
-        EventType.PLACED,
-        lines=[{"line": ln.line_number, "sku": ln.sku, "quantity": ln.quantity} for ln in lines],
-        delivery_type=order.delivery_type,
-        total=str(order.total),
-        currency=order.currency,
+        et.OrderPlaced(
+            lines=[
+                {"line": ln.line_number, "sku": ln.sku, "quantity": ln.quantity} for ln in lines
+            ],
+            delivery_type=order.delivery_type,
+            total=str(order.total),
+            currency=order.currency,
+        )
     )
     if hold is not None:
         hold.order = order
         hold.save(update_fields=["status", "order"])
-        events.add(EventType.HOLD_CONSUMED, hold=hold.token)
+        events.add(et.CheckoutHoldConsumed(hold=str(hold.token)))
     outcome = allocate(
         order=order,
         lines=by_id,
@@ -225,13 +229,11 @@ def _route_new_order(
         _set_state(order, OrderState.WAITING)
         order.waiting_since = timezone.now()
         events.add(
-            EventType.WAITING,
-            reasons=list(outcome.plan.reasons),
-            lines=_short_lines(outcome, by_id),
+            et.OrderWaiting(lines=_short_lines(outcome, by_id), reasons=list(outcome.plan.reasons))
         )
     else:
         events.add(
-            EventType.ROUTED, strategy=order.strategy_name, fulfilments=len(outcome.fulfilments)
+            et.OrderRouted(strategy=order.strategy_name, fulfilments=len(outcome.fulfilments))
         )
     order.save(
         update_fields=["state", "waiting_since", "strategy_version", "strategy_name", "event_count"]

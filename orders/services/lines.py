@@ -8,8 +8,9 @@ from django.db.models import F
 
 from inventory.services import stock_reservation_reduce
 
+from .. import event_types as et
 from ..errors import AlreadyHandedOver, InvalidQuantity, NotRoutable, OrderLineNotFound
-from ..events import EventRecorder, EventType
+from ..events import EventRecorder
 from ..models import Fulfilment, FulfilmentLine, Order, OrderLine, OrderState
 from ..payments.settlement import payments_settle_cancellation
 from .allocation import allocate, order_save_changes, unallocated_quantities
@@ -89,11 +90,7 @@ def line_quantity_apply(
             )
         fulfilments.extend(outcome.fulfilments)
     events.add(
-        EventType.LINE_QUANTITY_CHANGED,
-        line=line.line_number,
-        sku=line.sku,
-        before=current,
-        after=quantity,
+        et.LineQuantityChanged(line=line.line_number, sku=line.sku, before=current, after=quantity)
     )
     return True
 
@@ -123,11 +120,7 @@ def order_line_cancel(
         _cancel_units(order, line, fulfilments, units, actor)
         events = EventRecorder(order, actor)
         events.add(
-            EventType.LINE_CANCELLED,
-            line=line.line_number,
-            sku=line.sku,
-            quantity=units,
-            reason=reason,
+            et.LineCancelled(line=line.line_number, sku=line.sku, quantity=units, reason=reason)
         )
         lines, fulfilments = load_order(order)
         line_edits_settle(order, lines, fulfilments, events)
@@ -149,7 +142,7 @@ def line_edits_settle(
             if not handed_over(fulfilments):
                 order.cancel()
                 order.cancel_reason = "all lines cancelled"
-                events.add(EventType.CANCELLED, reason="all lines cancelled")
+                events.add(et.OrderCancelled(reason="all lines cancelled"))
     else:
         for fulfilment in reroutable(fulfilments):
             if not fulfilment.lines.exists():

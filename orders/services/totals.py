@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..events import EventRecorder, EventType
+from .. import event_types as et
+from ..events import EventRecorder
 from ..models import Order, OrderLine
 
 
@@ -22,11 +23,12 @@ def order_totals_recompute(
     if (subtotal, total) == (order.subtotal, order.total):
         return
     events.add(
-        EventType.TOTALS_CHANGED,
-        currency=order.currency,
-        before={"subtotal": str(order.subtotal), "total": str(order.total)},
-        after={"subtotal": str(subtotal), "total": str(total)},
-        difference=str(total - order.total),
+        et.TotalsChanged(
+            currency=order.currency,
+            before={"subtotal": str(order.subtotal), "total": str(order.total)},
+            after={"subtotal": str(subtotal), "total": str(total)},
+            difference=str(total - order.total),
+        )
     )
     order.subtotal, order.total = subtotal, total
 

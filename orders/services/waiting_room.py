@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from oms.models import Channel
 
-from ..events import EventRecorder, EventType
+from .. import event_types as et
+from ..events import EventRecorder
 from ..locks import order_lock
 from ..models import Order, OrderState
 from .allocation import allocate, order_save_changes, unallocated_quantities
@@ -83,8 +84,11 @@ def waiting_room_escalate(*, now: Any = None) -> int:
                 order.escalated_at = now
                 events = EventRecorder(order, "system:waiting-room")
                 events.add(
-                    EventType.ESCALATED,
-                    waiting_since=order.waiting_since.isoformat() if order.waiting_since else None,
+                    et.OrderEscalated(
+                        waiting_since=(
+                            order.waiting_since.isoformat() if order.waiting_since else None
+                        )
+                    )
                 )
                 order.save(update_fields=["escalated_at", "event_count"])
                 events.flush()

@@ -74,7 +74,7 @@ def test_staff_reroute_names_locations_by_code():
     assert event_location_ids([reroute]) == {4, 5, 6}
     assert (
         describe_event(reroute, {4: "wh-a", 5: "wh-b", 6: "wh-c"})
-        == "Reroute requested by staff: excluding wh-a, wh-b, forcing wh-c"
+        == "Rerouted by staff (excluding wh-a, wh-b, forcing wh-c)"
     )
     partial = event(EventType.REROUTED, trigger="rejection", complete=False, reasons=["no_stock"])
     assert describe_event(partial) == (

@@ -1,4 +1,4 @@
-"""The periodic jobs: expire checkout holds, route the waiting room, deliver the outbox."""
+"""The periodic jobs: expire checkout holds, route the waiting room, deliver and sweep."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from oms.jobs import uses_broker
-from oms.outbox import outbox_dispatch
 
 
 class Command(BaseCommand):
     help = (
         "Run the periodic jobs every --interval seconds (or --once): release expired checkout "
         "holds, route waiting orders (priority, then age) and escalate overdue ones, deliver "
-        "the outbox. With REDIS_URL set and --enqueue, it only enqueues the dramatiq actors "
-        "(run workers with `manage.py rundramatiq`)."
+        "due webhook and notification deliveries. With REDIS_URL set and --enqueue, it only "
+        "enqueues the dramatiq actors and sweeps deliveries left behind (run workers with "
+        "`manage.py rundramatiq`)."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -29,8 +29,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from oms.tasks import deliver_until_empty, deliveries_sweep
         from orders.services import holds_expire, waiting_room_process
-        from orders.tasks import deliver_outbox, expire_checkout_holds, route_waiting_orders
+        from orders.tasks import expire_checkout_holds, route_waiting_orders
 
         enqueue = options["enqueue"]
         if enqueue and not uses_broker():
@@ -38,24 +39,19 @@ class Command(BaseCommand):
             enqueue = False
         while True:
             if enqueue:
-                for actor in (expire_checkout_holds, route_waiting_orders, deliver_outbox):
+                for actor in (expire_checkout_holds, route_waiting_orders):
                     actor.send()
-                self.stdout.write("enqueued periodic jobs")
+                due = deliveries_sweep()
+                self.stdout.write(f"enqueued periodic jobs; deliveries due: {due}")
             else:
                 from orders.idempotency import idempotency_records_purge
 
                 expired = holds_expire()
                 idempotency_records_purge()
                 waiting = waiting_room_process()
-                delivered = 0
-                while True:
-                    batch = outbox_dispatch()
-                    delivered += batch["delivered"]
-                    if not batch["delivered"]:
-                        break
+                tried = deliver_until_empty()
                 self.stdout.write(
-                    f"holds expired: {expired}; waiting room: {waiting}; "
-                    f"outbox delivered: {delivered}"
+                    f"holds expired: {expired}; waiting room: {waiting}; deliveries tried: {tried}"
                 )
             if options["once"]:
                 return

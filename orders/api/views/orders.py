@@ -259,11 +259,12 @@ class OrderEventListView(generics.ListAPIView):
         order = selectors.order_get_for_channel(
             channel=request_channel(self.request), order_id=self.kwargs["pk"]
         )
-        return order.events.order_by("sequence")
+        return order.events.filter(public=True).order_by("sequence")
 
     @extend_schema(
         tags=["orders"],
         summary="The order's event timeline",
+        description="Public events only (internal ones such as staff notes stay in the admin).",
         responses={200: s.OrderEventOutputSerializer(many=True), **error_responses(403, 404)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
