@@ -140,7 +140,7 @@ def test_staff_finds_an_order_changes_address_cancels_a_line_and_reroutes(
     expect(fulfilments.filter(has_text="wh-berlin")).to_contain_text("Cancelled")
     expect(page.locator("#excluded-locations")).to_have_text("wh-berlin")
     expect(page.locator("#line-1")).to_contain_text("2 at wh-munich (created)")
-    expect(timeline).to_contain_text("Reroute requested by staff: excluding wh-berlin")
+    expect(timeline).to_contain_text("Rerouted by staff (excluding wh-berlin)")
     expect(timeline).to_contain_text("created at wh-munich: line 1 SHIRT-M × 2 by staff")
     expect(page.locator("#routing details").first).to_contain_text("Routing by staff")
     expect(page.locator("#routing details").first).to_contain_text("wh-munich fulfils all 2 units")

@@ -110,7 +110,7 @@ def test_shop_handled_refund_waits_for_the_shops_confirmation(net):  # type: ign
     assert refund.state == RefundState.REQUESTED
     assert amounts(order) == (D("55"), D("55"), D("0"), D("15"))
     assert event_types(order)[-1] == "refund_requested"
-    message = OutboxMessage.objects.filter(topic="order.refund_requested").get()
+    message = OutboxMessage.objects.filter(topic="refund_requested").get()
     assert message.payload["data"]["refund_id"] == refund.pk
     payments.refund_confirm(
         order_id=order.pk, refund_id=refund.pk, succeeded=True, psp_reference="re_1", actor="shop"
