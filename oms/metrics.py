@@ -35,7 +35,7 @@ from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from .models import OutboxMessage
+from .models import Delivery
 
 logger = logging.getLogger(__name__)
 MetricSource = Callable[[], Iterable[Metric]]
@@ -66,18 +66,17 @@ def backlog_gauges(
     )
 
 
-def _outbox_source() -> Iterator[Metric]:
-    counts = dict(OutboxMessage.objects.values_list("status").annotate(n=Count("id")).order_by())
-    counts = {status: counts.get(status, 0) for status in OutboxMessage.Status.values}
-    oldest = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).aggregate(
+def _deliveries_source() -> Iterator[Metric]:
+    """The status hub's backlog: deliveries (one per published message and target)."""
+    counts = dict(Delivery.objects.values_list("status").annotate(n=Count("id")).order_by())
+    counts = {status: counts.get(status, 0) for status in Delivery.Status.values}
+    oldest = Delivery.objects.filter(status=Delivery.Status.PENDING).aggregate(
         oldest=Min("created_at")
     )["oldest"]
-    yield from backlog_gauges(
-        "oms_outbox_messages", "outbox messages", counts, oldest, label="status"
-    )
+    yield from backlog_gauges("oms_deliveries", "deliveries", counts, oldest, label="status")
 
 
-metrics_source("outbox", _outbox_source)
+metrics_source("deliveries", _deliveries_source)
 
 
 class _ScrapeCollector:

@@ -37,7 +37,7 @@ def net(channel):  # type: ignore[no-untyped-def]
 
 def test_loopback_may_scrape_without_a_token_in_development(client, db):  # type: ignore[no-untyped-def]
     figures = scrape(client)
-    assert value(figures, "oms_metrics_source_up", source="outbox") == 1
+    assert value(figures, "oms_metrics_source_up", source="deliveries") == 1
     assert value(figures, "oms_metrics_source_up", source="waiting_room") == 1
 
 
@@ -133,29 +133,30 @@ def test_an_order_rolled_back_after_intake_is_not_counted_as_placed(  # type: ig
     assert after == before
 
 
-def test_backlogs_come_from_the_database(client, net):  # type: ignore[no-untyped-def]
-    from oms.models import OutboxMessage
+def test_backlogs_come_from_the_database(client, net, probe):  # type: ignore[no-untyped-def]
+    from oms.models import Delivery
     from orders.models import Order, OrderState
 
     net.channel.unroutable_policy = "wait"
     net.channel.save()
-    OutboxMessage.objects.all().delete()
+    Delivery.objects.all().delete()
     waiting = place_order(net.channel, ("MUG", 1))
     assert waiting.state == OrderState.WAITING
     Order.objects.filter(pk=waiting.pk).update(waiting_since=timezone.now() - timedelta(hours=2))
-    OutboxMessage.objects.filter(pk=OutboxMessage.objects.order_by("id").first().pk).update(
+    Delivery.objects.filter(pk=Delivery.objects.order_by("id").first().pk).update(
         created_at=timezone.now() - timedelta(minutes=10)
     )
-    pending = OutboxMessage.objects.filter(status="pending").count()
-    OutboxMessage.objects.create(topic="x", payload={}, status="failed")
+    pending = Delivery.objects.filter(status="pending").count()
+    failed = Delivery.objects.order_by("id").last()
+    Delivery.objects.create(message=failed.message, kind="webhook", status="failed")
 
     figures = scrape(client)
     assert value(figures, "oms_waiting_room_orders") == 1
     assert value(figures, "oms_waiting_room_escalated_orders") == 0
     assert 7190 < value(figures, "oms_waiting_room_oldest_age_seconds") < 7300
-    assert value(figures, "oms_outbox_messages", status="pending") == pending > 0
-    assert value(figures, "oms_outbox_messages", status="failed") == 1
-    assert 590 < value(figures, "oms_outbox_messages_oldest_age_seconds") < 700
+    assert value(figures, "oms_deliveries", status="pending") == pending > 0
+    assert value(figures, "oms_deliveries", status="failed") == 1
+    assert 590 < value(figures, "oms_deliveries_oldest_age_seconds") < 700
 
 
 def test_a_failing_source_does_not_fail_the_scrape(client, db, monkeypatch):  # type: ignore[no-untyped-def]
@@ -167,4 +168,4 @@ def test_a_failing_source_does_not_fail_the_scrape(client, db, monkeypatch):  # 
     monkeypatch.setitem(metrics._sources, "broken", broken)
     figures = scrape(client)
     assert value(figures, "oms_metrics_source_up", source="broken") == 0
-    assert value(figures, "oms_metrics_source_up", source="outbox") == 1
+    assert value(figures, "oms_metrics_source_up", source="deliveries") == 1
