@@ -235,7 +235,7 @@ def test_tracking_url_is_kept_or_built_from_the_carrier_template(  # type: ignor
 
     assert response.status_code == 200, response.content
     assert response.json()["tracking_url"] == "https://track.example/dhl?id=A%20B%2F1"
-    shipped = order.events.filter(type="fulfilment_state_changed").order_by("-sequence").first()
+    shipped = order.events.filter(type="fulfilment_shipped").order_by("-sequence").first()
     assert shipped.data["tracking_url"] == "https://track.example/dhl?id=A%20B%2F1"
     assert shipped.data["carrier"] == "DHL"
 
