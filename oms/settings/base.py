@@ -164,6 +164,9 @@ SPECTACULAR_SETTINGS = {
 # Background jobs. With REDIS_URL set, dramatiq uses Redis; without it the quickstart
 # runs jobs in-process (see oms/tasks_runtime.py), so the demo needs nothing installed.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Webhook URLs resolving to private, loopback, link-local or metadata addresses are refused
+# (at creation and before every send) unless this is on: development and tests only.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = os.environ.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS") == "1"
 if REDIS_URL:
     DRAMATIQ_BROKER = {
         "BROKER": "dramatiq.brokers.redis.RedisBroker",

@@ -8,3 +8,4 @@ os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailB
 from .base import *  # noqa: F403
 
 DEBUG = True
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = True  # webhooks to a receiver on this machine
