@@ -31,6 +31,22 @@ class ChannelAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
     inlines = [ApiKeyInline]
 
+    def get_fieldsets(self, request: HttpRequest, obj: Channel | None = None) -> Any:
+        """The customer e-mail settings (orders/notifications) in a section of their own."""
+        fields = self.get_fields(request, obj)
+        emails = [f for f in fields if f.startswith("email_")]
+        return [
+            (None, {"fields": [f for f in fields if f not in emails]}),
+            (
+                "Customer e-mails",
+                {
+                    "fields": emails,
+                    "description": "Sender, branding and which e-mails customers get. Switch "
+                    "an e-mail off when the shop sends its own (it can subscribe to webhooks).",
+                },
+            ),
+        ]
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):

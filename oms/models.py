@@ -8,6 +8,7 @@ import hmac
 import secrets
 import uuid
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -55,6 +56,27 @@ class Channel(models.Model):
     capture_on_shipment = models.BooleanField(
         default=False, help_text="Each shipment or pickup requests capture of its share."
     )
+    # Customer e-mails (orders/notifications): sender, branding, one switch per e-mail.
+    email_from = models.EmailField(
+        blank=True, help_text="Sender address of customer e-mails; empty: DEFAULT_FROM_EMAIL."
+    )
+    email_reply_to = models.EmailField(blank=True)
+    email_brand_name = models.CharField(
+        max_length=100, blank=True, help_text="Name shown in e-mails; empty: the channel's name."
+    )
+    email_brand_color = models.CharField(
+        max_length=7,
+        default="#1f2937",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour like #1f2937.")],
+        help_text="Header and button colour of the HTML e-mails.",
+    )
+    email_logo_url = models.URLField(blank=True, help_text="Logo in the e-mail header.")
+    email_footer = models.TextField(blank=True, help_text="Address, legal notice, contact.")
+    email_order_confirmed = models.BooleanField("e-mail: order confirmed", default=True)
+    email_order_shipped = models.BooleanField("e-mail: shipped (tracking link)", default=True)
+    email_ready_for_pickup = models.BooleanField("e-mail: ready for pickup", default=True)
+    email_order_cancelled = models.BooleanField("e-mail: order cancelled", default=True)
+    email_refund_issued = models.BooleanField("e-mail: refund issued", default=True)
     # Replaced whenever locations, their channels or strategies change: the key of the
     # per-process routing configuration cache (routing/config_cache.py).
     routing_stamp = models.UUIDField(default=uuid.uuid4, editable=False)

@@ -10,6 +10,7 @@ The read-only lists around orders (fulfilments, events, decisions, holds) are in
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
@@ -46,6 +47,7 @@ from .admin_edits import (
     TRANSITION_FULFILMENT,
     conflict_message,
 )
+from .admin_notifications import RESEND_NOTIFICATION, customer_emails, resend_view
 from .console import describe_decision, describe_event, event_location_ids
 from .forms import FULFILMENT_ACTION_LABELS, TRANSITION_ACTIONS, FulfilmentActionForm
 from .models import (
@@ -177,6 +179,11 @@ class OrderAdmin(admin.ModelAdmin):
                 name="orders_order_line_edit",
             ),
             path(
+                "<int:object_id>/emails/<int:delivery_id>/resend/",
+                wrap(partial(resend_view, self)),
+                name="orders_order_resend_email",
+            ),
+            path(
                 "<int:object_id>/fulfilments/<int:fulfilment_id>/",
                 wrap(self.fulfilment_action_view),
                 name="orders_order_fulfilment_action",
@@ -224,6 +231,7 @@ class OrderAdmin(admin.ModelAdmin):
             "cancel": is_open and user.has_perm(CANCEL_ORDER),
             "reroute": is_open and user.has_perm(REROUTE_ORDER),
             "transition": user.has_perm(TRANSITION_FULFILMENT),
+            "resend": user.has_perm(RESEND_NOTIFICATION),
         }
         fulfilments = list(order.fulfilments.all())
         placements: dict[int, list[str]] = {}
@@ -260,6 +268,7 @@ class OrderAdmin(admin.ModelAdmin):
             ],
             "excluded_codes": [codes.get(pk, f"#{pk}") for pk in order.excluded_location_ids or ()],
             "can": can,
+            "emails": customer_emails(order),
         }
 
     # --- Edit pages ----------------------------------------------------------------------------

@@ -6,9 +6,12 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
+        from oms.hub.targets import register_target
         from oms.metrics import metrics_source
 
         from . import signals  # noqa: F401
         from .metrics import waiting_room_source
+        from .notifications.email import EmailTarget
 
         metrics_source("waiting_room", waiting_room_source)
+        register_target(EmailTarget())

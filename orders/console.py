@@ -249,6 +249,7 @@ DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[int, str]], str]] = {
     EventType.TOTALS_CHANGED: _totals_changed,
     EventType.NOTE_ADDED: lambda d, c: f"Note: {d.get('text', '')}",
     EventType.HOLD_CONSUMED: lambda d, c: f"Checkout hold {d.get('hold')} consumed by the order",
+    EventType.NOTIFICATION_RESENT: lambda d, c: f"E-mail {d['notification']} resent to {d['to']}",
 }
 
 

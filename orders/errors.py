@@ -89,3 +89,8 @@ class HoldNotFound(NotFound):
 class HoldNotActive(Conflict):
     code = "hold_not_active"
     default_message = "The checkout hold expired or was already used."
+
+
+class NotificationNotFound(NotFound):
+    code = "notification_not_found"
+    default_message = "No customer e-mail with this id on this order."

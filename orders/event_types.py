@@ -395,3 +395,20 @@ class RefundSucceeded(_RefundSettled):
 @dataclass(frozen=True)
 class RefundFailed(_RefundSettled):
     type: ClassVar[str] = "refund_failed"
+
+
+# --- Customer e-mails --------------------------------------------------------------------
+
+
+@_register
+@dataclass(frozen=True)
+class NotificationResent(OrderEventData):
+    """Internal: staff sent a customer e-mail again. `notification`: its key (see
+    orders/notifications/catalogue.py); `delivery_id`: the new delivery."""
+
+    type: ClassVar[str] = "notification_resent"
+    public: ClassVar[bool] = False
+    notification: str
+    to: str
+    delivery_id: int
+    original_delivery_id: int

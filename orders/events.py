@@ -58,6 +58,7 @@ class EventType:
     LINE_CANCELLED = et.LineCancelled.type
     TOTALS_CHANGED = et.TotalsChanged.type
     NOTE_ADDED = et.NoteAdded.type
+    NOTIFICATION_RESENT = et.NotificationResent.type
     HOLD_CONSUMED = et.CheckoutHoldConsumed.type
     PAYMENT_AUTHORIZED = et.PaymentAuthorized.type
     PAYMENT_CAPTURED = et.PaymentCaptured.type

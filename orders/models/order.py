@@ -101,6 +101,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
             ("cancel_order", "Can cancel orders and order lines"),
             ("reroute_order", "Can reroute orders (exclude or force locations)"),
             ("transition_fulfilment", "Can move fulfilments through their lifecycle"),
+            ("resend_notification", "Can resend customer e-mails"),
         ]
         constraints = [
             models.UniqueConstraint(
