@@ -6,10 +6,11 @@ Two kinds of figures:
   process writes its counters to files in that directory and a scrape adds them up
   (prometheus-client's multiprocess mode; gunicorn's `child_exit` hook marks dead workers).
   Without it (runserver, tests) the counters live in this process.
-- **Backlog gauges computed from the database at scrape time** (outbox, waiting room,
-  deliveries): the database is the truth, whichever process changed it. Apps register a
-  source with `metrics_source(name, fn)` in their `AppConfig.ready()`, so `oms` needs no
-  import of the apps above it. A failing source does not fail the scrape: it reports
+- **Backlog gauges computed from the database at scrape time** (the status hub's
+  deliveries, the waiting room): the database is the truth, whichever process changed it,
+  and the workers may run on other hosts. Apps register a source with
+  `metrics_source(name, fn)` in their `AppConfig.ready()`, so `oms` needs no import of the
+  apps above it. A failing source does not fail the scrape: it reports
   `oms_metrics_source_up{source=...} 0`.
 
 Access: a bearer token (`METRICS_TOKEN`) or a client address in `METRICS_ALLOWED_IPS`
@@ -32,10 +33,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import REGISTRY, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from .models import Delivery
+from .models import Delivery, DeliveryAttempt, WebhookSubscription
 
 logger = logging.getLogger(__name__)
 MetricSource = Callable[[], Iterable[Metric]]
@@ -51,29 +52,59 @@ def age_seconds(oldest: datetime | None, now: datetime) -> float:
     return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
 
 
-def backlog_gauges(
-    prefix: str, what: str, counts: dict[str, int], oldest: datetime | None, *, label: str
-) -> Iterator[Metric]:
-    """`<prefix>{<label>=...}` counts and `<prefix>_oldest_age_seconds` of the oldest row."""
-    by_status = GaugeMetricFamily(prefix, f"{what} by {label}", labels=[label])
-    for value, count in sorted(counts.items()):
-        by_status.add_metric([value], count)
-    yield by_status
-    yield GaugeMetricFamily(
-        f"{prefix}_oldest_age_seconds",
-        f"Age of the oldest pending {what} (0 when none is pending)",
-        value=age_seconds(oldest, timezone.now()),
-    )
-
-
 def _deliveries_source() -> Iterator[Metric]:
-    """The status hub's backlog: deliveries (one per published message and target)."""
-    counts = dict(Delivery.objects.values_list("status").annotate(n=Count("id")).order_by())
-    counts = {status: counts.get(status, 0) for status in Delivery.Status.values}
-    oldest = Delivery.objects.filter(status=Delivery.Status.PENDING).aggregate(
-        oldest=Min("created_at")
-    )["oldest"]
-    yield from backlog_gauges("oms_deliveries", "deliveries", counts, oldest, label="status")
+    """The status hub's backlog per target kind (pending rows, read through the hub's
+    partial index), failed deliveries, disabled webhook subscriptions, and every delivery
+    attempt by target kind and outcome. The last two count whole tables at each scrape:
+    cheap while the attempt log is pruned, worth a summary table if it is not."""
+    now = timezone.now()
+    pending = GaugeMetricFamily(
+        "oms_deliveries_pending", "Deliveries waiting to be sent, by target kind", labels=["kind"]
+    )
+    oldest = GaugeMetricFamily(
+        "oms_deliveries_pending_oldest_age_seconds",
+        "Age of the oldest pending delivery, by target kind",
+        labels=["kind"],
+    )
+    rows = (
+        Delivery.objects.filter(status=Delivery.Status.PENDING)
+        .values_list("kind")
+        .annotate(n=Count("id"), oldest=Min("created_at"))
+        .order_by("kind")
+    )
+    for kind, n, first in rows:
+        pending.add_metric([kind], n)
+        oldest.add_metric([kind], age_seconds(first, now))
+    yield pending
+    yield oldest
+    failed = GaugeMetricFamily(
+        "oms_deliveries_failed", "Deliveries given up on (staff can replay)", labels=["kind"]
+    )
+    for kind, n in (
+        Delivery.objects.filter(status=Delivery.Status.FAILED)
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .order_by("kind")
+    ):
+        failed.add_metric([kind], n)
+    yield failed
+    attempts = CounterMetricFamily(
+        "oms_delivery_attempts",
+        "Delivery attempts by target kind and outcome (delivered, retry, failed, refused)",
+        labels=["kind", "outcome"],
+    )
+    for kind, outcome, n in (
+        DeliveryAttempt.objects.values_list("delivery__kind", "outcome")
+        .annotate(n=Count("id"))
+        .order_by("delivery__kind", "outcome")
+    ):
+        attempts.add_metric([kind, outcome], n)
+    yield attempts
+    yield GaugeMetricFamily(
+        "oms_webhook_subscriptions_disabled",
+        "Webhook subscriptions switched off after failures or a 410",
+        value=WebhookSubscription.objects.filter(active=False).count(),
+    )
 
 
 metrics_source("deliveries", _deliveries_source)

@@ -133,30 +133,39 @@ def test_an_order_rolled_back_after_intake_is_not_counted_as_placed(  # type: ig
     assert after == before
 
 
-def test_backlogs_come_from_the_database(client, net, probe):  # type: ignore[no-untyped-def]
-    from oms.models import Delivery
+def test_backlogs_come_from_the_database(client, net):  # type: ignore[no-untyped-def]
+    from oms.models import Delivery, DeliveryAttempt, WebhookSubscription
     from orders.models import Order, OrderState
 
     net.channel.unroutable_policy = "wait"
     net.channel.save()
-    Delivery.objects.all().delete()
-    waiting = place_order(net.channel, ("MUG", 1))
+    waiting = place_order(net.channel, ("MUG", 1), customer_email="ada@example.com")
     assert waiting.state == OrderState.WAITING
     Order.objects.filter(pk=waiting.pk).update(waiting_since=timezone.now() - timedelta(hours=2))
-    Delivery.objects.filter(pk=Delivery.objects.order_by("id").first().pk).update(
-        created_at=timezone.now() - timedelta(minutes=10)
+    pending = Delivery.objects.filter(kind="email", status="pending")
+    assert pending.count() == 1  # the confirmation e-mail
+    pending.update(created_at=timezone.now() - timedelta(minutes=10))
+    failed = Delivery.objects.create(
+        message=pending.get().message, kind="email", target="x@example.com", status="failed"
     )
-    pending = Delivery.objects.filter(status="pending").count()
-    failed = Delivery.objects.order_by("id").last()
-    Delivery.objects.create(message=failed.message, kind="webhook", status="failed")
+    for number, outcome in enumerate(["retry", "retry", "failed"], start=1):
+        DeliveryAttempt.objects.create(
+            delivery=failed, number=number, started_at=timezone.now(), outcome=outcome
+        )
+    WebhookSubscription.objects.create(
+        channel=net.channel, url="https://erp.example/hook", secret="whsec_x", active=False
+    )
 
     figures = scrape(client)
     assert value(figures, "oms_waiting_room_orders") == 1
     assert value(figures, "oms_waiting_room_escalated_orders") == 0
     assert 7190 < value(figures, "oms_waiting_room_oldest_age_seconds") < 7300
-    assert value(figures, "oms_deliveries", status="pending") == pending > 0
-    assert value(figures, "oms_deliveries", status="failed") == 1
-    assert 590 < value(figures, "oms_deliveries_oldest_age_seconds") < 700
+    assert value(figures, "oms_deliveries_pending", kind="email") == 1
+    assert 590 < value(figures, "oms_deliveries_pending_oldest_age_seconds", kind="email") < 700
+    assert value(figures, "oms_deliveries_failed", kind="email") == 1
+    assert value(figures, "oms_delivery_attempts_total", kind="email", outcome="retry") == 2
+    assert value(figures, "oms_delivery_attempts_total", kind="email", outcome="failed") == 1
+    assert value(figures, "oms_webhook_subscriptions_disabled") == 1
 
 
 def test_a_failing_source_does_not_fail_the_scrape(client, db, monkeypatch):  # type: ignore[no-untyped-def]
