@@ -27,13 +27,15 @@ def notification_resend(*, delivery_id: int, actor: str, order_id: int | None = 
             .first()
         )
         notification = notification_for(original.message.topic) if original else None
+        owner = original.message.order_id if original else None
         if (
             original is None
             or notification is None
-            or (order_id is not None and original.message.order_id != order_id)
+            or owner is None
+            or (order_id is not None and owner != order_id)
         ):
             raise NotificationNotFound(details={"delivery_id": delivery_id})
-        order = order_lock(order_id=original.message.order_id)
+        order = order_lock(order_id=owner)
         resent = Delivery.objects.create(
             message=original.message,
             kind=KIND,
