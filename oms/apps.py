@@ -6,6 +6,8 @@ class OmsConfig(AppConfig):
     verbose_name = "Platform: channels, API keys, status hub"
 
     def ready(self) -> None:
+        from oms.api import schema  # noqa: F401  (registers the OpenAPI schema extensions)
+
         from .hub.targets import register_target
         from .hub.webhooks import WebhookTarget
 

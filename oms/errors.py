@@ -55,6 +55,14 @@ class ValidationFailed(OMSError):
     default_message = "The request is malformed."
 
 
+class InvalidPage(OMSError):
+    """A list's `page` or `page_size` is not a whole number from 1."""
+
+    code = "invalid_page"
+    status = 400
+    default_message = "The page number or page size is not a whole number from 1."
+
+
 class BusinessRuleViolation(OMSError):
     code = "business_rule_violation"
     status = 422

@@ -10,6 +10,7 @@ class OrdersConfig(AppConfig):
         from oms.metrics import metrics_source
 
         from . import signals  # noqa: F401
+        from .api import schema  # noqa: F401  (registers the OpenAPI extension of intake)
         from .metrics import waiting_room_source
         from .notifications.email import EmailTarget
 

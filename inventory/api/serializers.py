@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from inventory.models import InboundStock, Location, Product
 from inventory.services import MAX_QUANTITY
+from oms.api.exceptions import ErrorSerializer
 
 MAX_FEED_ROWS = 10_000
 MAX_AVAILABILITY_SKUS = 500
@@ -143,6 +144,66 @@ class StockUpdateRowSerializer(serializers.Serializer):
 class StockUpdateInputSerializer(serializers.Serializer):
     reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
     updates = StockUpdateRowSerializer(many=True, allow_empty=False, max_length=MAX_FEED_ROWS)
+
+
+class StockFeedRowErrorSerializer(serializers.Serializer):
+    """One problem in a stock feed: one shape for malformed rows (400) and rule breaks (422)."""
+
+    row = serializers.IntegerField(
+        allow_null=True,
+        help_text="Position of the row in `updates`, from 1 (as in `stale_rows`); null for a "
+        "problem with the request as a whole.",
+    )
+    field = serializers.CharField(
+        required=False, allow_null=True, help_text="The malformed field, where there is one."
+    )
+    code = serializers.CharField(
+        help_text="`invalid_row` (malformed or contradictory row), `location_not_found`, "
+        "`product_not_found`, `negative_quantity`, `counted_at_in_future`, "
+        "`quantity_out_of_range`, `stock_below_reserved`; `invalid_request` for the request."
+    )
+    message = serializers.CharField()
+
+
+class StockFeedErrorDetailsSerializer(serializers.Serializer):
+    errors = StockFeedRowErrorSerializer(many=True, required=False)
+
+
+class StockFeedErrorSerializer(ErrorSerializer):
+    """The error body of the stock feed: `details.errors` lists every bad row."""
+
+    details = StockFeedErrorDetailsSerializer()
+
+
+def stock_feed_errors(errors: dict[str, Any]) -> list[dict[str, Any]]:
+    """DRF's nested validation errors of a feed as one flat list of 1-based row errors."""
+    flat: list[dict[str, Any]] = []
+
+    def add(row: int | None, field: str | None, code: str, messages: Any) -> None:
+        if isinstance(messages, dict):
+            for name, nested in messages.items():
+                inner = field if name == "non_field_errors" else name
+                if field is not None and name != "non_field_errors":
+                    inner = f"{field}.{name}"
+                add(row, inner, code, nested)
+        elif isinstance(messages, list):
+            for message in messages:
+                add(row, field, code, message)
+        else:
+            flat.append({"row": row, "field": field, "code": code, "message": str(messages)})
+
+    for name, value in errors.items():
+        rows: dict[Any, Any] = {}
+        if name == "updates" and isinstance(value, list):  # one entry per row (DRF < 3.16)
+            rows = dict(enumerate(value))
+        elif name == "updates" and isinstance(value, dict):  # only the bad rows, by position
+            rows = value
+        if rows and all(isinstance(index, int) for index in rows):
+            for index, row_errors in sorted(rows.items()):
+                add(index + 1, None, "invalid_row", row_errors)
+        else:
+            add(None, None if name == "non_field_errors" else name, "invalid_request", value)
+    return flat
 
 
 class StockUpdateOutputSerializer(serializers.Serializer):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +17,7 @@ from inventory.models import InboundStock, Location, Product
 from oms.api.context import request_actor, request_channel
 from oms.api.exceptions import error_responses
 from oms.api.renderers import FastJSONRenderer
+from oms.errors import ValidationFailed
 from oms.models import ApiKey
 
 from . import serializers as s
@@ -111,16 +112,28 @@ class StockUpdateView(APIView):
         summary="Stock feed: absolute counts and deltas, all or nothing",
         description=(
             "Up to 10,000 rows. An absolute row (`on_hand` + `counted_at`) older than the newest "
-            "count already applied is skipped and listed in `stale_rows`. Any invalid row rejects "
-            "the whole request with 422 `stock_update_rejected` and per-row errors in "
-            "`details.errors` (rows numbered from 1)."
+            "count already applied is skipped and listed in `stale_rows`. Any bad row rejects "
+            "the whole request, nothing is applied, and `details.errors` lists every problem as "
+            "`{row, field, code, message}` with `row` numbered from 1: a malformed row (wrong "
+            "type, out of range, missing field) answers 400 `invalid_request`; a well-formed row "
+            "that breaks a rule (unknown location or SKU, stock below reserved) answers 422 "
+            "`stock_update_rejected`."
         ),
         request=s.StockUpdateInputSerializer,
-        responses={200: s.StockUpdateOutputSerializer, **error_responses(400, 403, 422)},
+        responses={
+            200: s.StockUpdateOutputSerializer,
+            **error_responses(403),
+            400: OpenApiResponse(s.StockFeedErrorSerializer, description="Malformed rows."),
+            422: OpenApiResponse(s.StockFeedErrorSerializer, description="Rows break a rule."),
+        },
     )
     def post(self, request: Request) -> Response:
         data = s.StockUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            raise ValidationFailed(
+                "Some rows are malformed; nothing was applied.",
+                details={"errors": s.stock_feed_errors(data.errors)},
+            )
         updates = [
             services.StockUpdate(
                 location_code=row["location"],

@@ -9,6 +9,7 @@ from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
+from oms.api.error_codes import ERROR_CODES
 from oms.errors import OMSError
 
 _DRF_CODES: dict[type[exceptions.APIException], tuple[str, int]] = {
@@ -52,7 +53,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 class ErrorSerializer(serializers.Serializer):
     """The error body every endpoint answers with (documented in the schema)."""
 
-    code = serializers.CharField(help_text="Stable machine-readable error code.")
+    code = serializers.ChoiceField(
+        choices=sorted(ERROR_CODES),
+        help_text="Stable machine-readable error code:\n"
+        + "\n".join(f"- `{code}`: {meaning}" for code, meaning in ERROR_CODES.items()),
+    )
     message = serializers.CharField(help_text="Human-readable explanation.")
     details = serializers.JSONField(help_text="Error-specific details (fields, lines, rows).")
 
@@ -62,7 +67,7 @@ def error_responses(*statuses: int) -> dict[int, Any]:
     from drf_spectacular.utils import OpenApiResponse
 
     descriptions = {
-        400: "Malformed request (`invalid_request`, `malformed_request`).",
+        400: "Malformed request (`invalid_request`, `malformed_request`; lists: `invalid_page`).",
         401: "Missing or invalid API key.",
         403: "The key lacks the scope this endpoint needs.",
         404: "Missing, or not your channel's (`not_found`).",

@@ -163,6 +163,11 @@ SPECTACULAR_SETTINGS = {
         "PaymentTransactionKindEnum": "orders.payments.models.TransactionKind",
         "ReturnStateEnum": "returns.models.ReturnState",
         "RefundStateEnum": "orders.payments.models.RefundState",
+        "ErrorCodeEnum": "oms.api.error_codes.ERROR_CODES",
+        # the two shapes of an order (orders/api/schema.py): one delivery type each
+        "DeliveryTypeEnum": "orders.models.DeliveryType",
+        "ShipDeliveryTypeEnum": ["ship"],
+        "ClickCollectDeliveryTypeEnum": ["click_collect"],
     },
 }
 

@@ -18,7 +18,8 @@ from orders.models import (
     PaymentStatus,
 )
 
-MAX_LINES = 100
+MAX_LINES = 100  # lines per order; intake numbers them 1..n, so also the highest line number
+MAX_LINE_QUANTITY = 100_000
 # Order amounts are NUMERIC(12, 2): anything larger cannot be stored (a 500, not a 400).
 MAX_ORDER_TOTAL = Decimal("9999999999.99")
 
@@ -46,7 +47,7 @@ class CustomerSerializer(serializers.Serializer):
 class OrderLineInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    quantity = serializers.IntegerField(min_value=1, max_value=100_000)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
 
 
@@ -74,6 +75,7 @@ class OrderCreateInputSerializer(serializers.Serializer):
     total = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
+        min_value=Decimal("0"),
         required=False,
         help_text="If given, must equal the sum of the lines plus shipping minus the discount.",
     )
@@ -131,8 +133,8 @@ class DeliveryChangeSerializer(serializers.Serializer):
 
 
 class LineQuantitySerializer(serializers.Serializer):
-    line_number = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=0, max_value=100_000)
+    line_number = serializers.IntegerField(min_value=1, max_value=MAX_LINES)
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_LINE_QUANTITY)
 
 
 class OrderPatchInputSerializer(serializers.Serializer):
@@ -154,7 +156,10 @@ class CancelInputSerializer(serializers.Serializer):
 
 class LineCancelInputSerializer(CancelInputSerializer):
     quantity = serializers.IntegerField(
-        min_value=1, required=False, help_text="Units to cancel; all open units by default."
+        min_value=1,
+        max_value=MAX_LINE_QUANTITY,
+        required=False,
+        help_text="Units to cancel; all open units by default.",
     )
 
 
@@ -346,7 +351,7 @@ class OrderEventOutputSerializer(serializers.ModelSerializer):
 
 class HoldLineSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1, max_value=100_000)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
 class HoldCreateInputSerializer(serializers.Serializer):
@@ -391,8 +396,8 @@ class ShipInputSerializer(serializers.Serializer):
 
 
 class ShortPickLineSerializer(serializers.Serializer):
-    line_number = serializers.IntegerField(min_value=1)
-    missing = serializers.IntegerField(min_value=1)
+    line_number = serializers.IntegerField(min_value=1, max_value=MAX_LINES)
+    missing = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
 class ShortPickInputSerializer(serializers.Serializer):

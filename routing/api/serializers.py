@@ -82,6 +82,7 @@ class SimulateInputSerializer(serializers.Serializer):
     )
     strategy_version = serializers.IntegerField(
         min_value=1,
+        max_value=2**31 - 1,  # an id column
         required=False,
         allow_null=True,
         default=None,
