@@ -12,6 +12,7 @@ ERROR_CODES: dict[str, str] = {
     "invalid_page": "`page` or `page_size` is not a whole number from 1.",
     "idempotency_key_missing": "This POST needs an `Idempotency-Key` header.",
     "idempotency_key_invalid": "The `Idempotency-Key` is too long or not printable text.",
+    "invalid_amount": "Amounts must be positive with at most two decimals.",
     # 401 / 403 / 404 / 405 / 406 / 415 / 429
     "not_authenticated": "No API key was given.",
     "authentication_failed": "The API key is unknown or revoked.",
@@ -24,6 +25,8 @@ ERROR_CODES: dict[str, str] = {
     "location_not_found": "No such location for your channel.",
     "product_not_found": "No such SKU.",
     "strategy_not_found": "No such routing strategy version.",
+    "payment_not_found": "No such payment on this order.",
+    "refund_not_found": "No such refund.",
     "method_not_allowed": "This endpoint does not take that HTTP method.",
     "not_acceptable": "The `Accept` header asks for a format we do not produce.",
     "unsupported_media_type": "Send `application/json`.",
@@ -43,6 +46,9 @@ ERROR_CODES: dict[str, str] = {
     "order_closed": "The order is completed or cancelled.",
     "idempotency_in_progress": "A request with this `Idempotency-Key` is still running.",
     "hold_not_active": "The checkout hold expired, was released or was used.",
+    "psp_reference_conflict": "This PSP reference was already reported with another amount.",
+    "refund_already_settled": "The refund already succeeded or failed.",
+    "payment_voided": "The payment was voided.",
     # 412 / 428: preconditions
     "precondition_failed": "`If-Match` is stale: the order changed since you read it.",
     "precondition_required": "This request needs an `If-Match` header.",
@@ -60,6 +66,10 @@ ERROR_CODES: dict[str, str] = {
     "note_empty": "A note needs text.",
     "reason_required": "A rejection needs a reason.",
     "idempotency_key_reused": "The `Idempotency-Key` was used with a different body.",
+    "currency_mismatch": "The currency differs from the payment's.",
+    "capture_exceeds_authorized": "The capture is larger than what is authorized and open.",
+    "refund_exceeds_captured": "The refund is larger than what was captured and not refunded.",
+    "payment_adapter_unknown": "The channel's payment adapter is not registered.",
     # a bug, never an answer by design
     "error": "Unexpected error.",
 }
