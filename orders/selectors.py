@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
-from oms.models import ApiKey, Channel
+from oms.models import ApiKey
 
 from .errors import FulfilmentNotFound, OrderNotFound
 from .models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderEvent
@@ -55,12 +55,20 @@ def order_for_console(*, order_id: int) -> Order | None:
     )
 
 
-def orders_for_channel(*, channel: Channel) -> QuerySet[Order]:
-    return order_detail_queryset().filter(channel=channel)
+def orders_for_key(*, key: ApiKey) -> QuerySet[Order]:
+    """The orders an API key sees: its channel's; a location system's key (bound to a location)
+    only those of them with a fulfilment at its location (in any state, also rejected)."""
+    orders = order_detail_queryset().filter(channel_id=key.channel_id)
+    if key.location_id:
+        at_location = Fulfilment.objects.filter(location_id=key.location_id).values("order_id")
+        orders = orders.filter(pk__in=at_location)
+    return orders
 
 
-def order_get_for_channel(*, channel: Channel, order_id: int) -> Order:
-    order = orders_for_channel(channel=channel).filter(pk=order_id).first()
+def order_get_for_key(*, key: ApiKey, order_id: int) -> Order:
+    """One order the key sees (`orders_for_key`), or `OrderNotFound`: another channel's order,
+    or for a location system one without a fulfilment at its location, is "not found"."""
+    order = orders_for_key(key=key).filter(pk=order_id).first()
     if order is None:
         raise OrderNotFound(details={"order_id": order_id})
     return order

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oms.api.context import request_actor, request_channel
+from oms.api.context import request_actor, request_channel, request_key
 from oms.api.exceptions import error_responses
 from oms.models import ApiKey
 from orders import selectors
@@ -125,7 +125,7 @@ class OrderPaymentsView(APIView):
         responses={200: PaymentSummarySerializer, **error_responses(403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        order = selectors.order_get_for_channel(channel=request_channel(request), order_id=pk)
+        order = selectors.order_get_for_key(key=request_key(request), order_id=pk)
         return Response(PaymentSummarySerializer(payment_summary(order=order)).data)
 
 
@@ -149,6 +149,7 @@ class PaymentTransactionCreateView(APIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
+        selectors.order_get_for_key(key=request_key(request), order_id=pk)
         data = TransactionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -187,7 +188,7 @@ class RefundCreateView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         channel = request_channel(request)
-        selectors.order_get_for_channel(channel=channel, order_id=pk)
+        selectors.order_get_for_key(key=request_key(request), order_id=pk)
 
         def create() -> tuple[int, Any]:
             data = RefundInputSerializer(data=request.data)
@@ -217,6 +218,7 @@ class RefundConfirmView(APIView):
         responses={200: RefundSerializer, **error_responses(400, 403, 404, 409)},
     )
     def post(self, request: Request, pk: int, refund_id: int) -> Response:
+        selectors.order_get_for_key(key=request_key(request), order_id=pk)
         data = RefundConfirmInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         refund = services.refund_confirm(

@@ -19,16 +19,19 @@ from ..models import (
 )
 
 MAX_LINES = 200
+MAX_LINE_NUMBER = 32767  # OrderLine.line_number is a PositiveSmallIntegerField
+MAX_QUANTITY = 100_000  # the most an order line can hold
+MAX_ID = 2**63 - 1  # BigAutoField
 
 
 class ReturnLineInputSerializer(serializers.Serializer):
-    line_number = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1)
+    line_number = serializers.IntegerField(min_value=1, max_value=MAX_LINE_NUMBER)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     reason = serializers.SlugField(max_length=50, help_text="A code from `GET returns/reasons/`.")
 
 
 class ReturnCreateInputSerializer(serializers.Serializer):
-    order_id = serializers.IntegerField(min_value=1)
+    order_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     lines = ReturnLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     resolution = serializers.ChoiceField(choices=Resolution.choices, default=Resolution.REFUND)
     tracking_number = serializers.CharField(max_length=100, required=False, default="")
@@ -36,8 +39,8 @@ class ReturnCreateInputSerializer(serializers.Serializer):
 
 
 class ReceiptLineInputSerializer(serializers.Serializer):
-    line_number = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1)
+    line_number = serializers.IntegerField(min_value=1, max_value=MAX_LINE_NUMBER)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
 class ReceiveInputSerializer(serializers.Serializer):
@@ -58,8 +61,8 @@ class ReceiveInputSerializer(serializers.Serializer):
 
 
 class InspectionEntryInputSerializer(serializers.Serializer):
-    line_number = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1)
+    line_number = serializers.IntegerField(min_value=1, max_value=MAX_LINE_NUMBER)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     condition = serializers.ChoiceField(choices=Condition.choices)
     disposition = serializers.ChoiceField(choices=Disposition.choices)
     note = serializers.CharField(max_length=200, required=False, default="")

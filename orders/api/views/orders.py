@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oms.api.context import request_actor, request_channel
+from oms.api.context import request_actor, request_channel, request_key
 from oms.api.exceptions import error_responses
 from oms.models import ApiKey
 from orders import selectors, services
@@ -103,11 +103,11 @@ class OrderListCreateView(generics.ListAPIView):
     queryset = Order.objects.none()  # for the schema; get_queryset scopes to the channel
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.orders_for_channel(channel=request_channel(self.request))
+        return selectors.orders_for_key(key=request_key(self.request))
 
     @extend_schema(
         tags=["orders"],
-        summary="List your channel's orders",
+        summary="List your channel's orders (a location system's: those at its location)",
         responses={200: s.OrderOutputSerializer(many=True), **error_responses(400, 403)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -157,7 +157,7 @@ class OrderDetailView(APIView):
         responses={200: s.OrderOutputSerializer, **error_responses(403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        order = selectors.order_get_for_channel(channel=request_channel(request), order_id=pk)
+        order = selectors.order_get_for_key(key=request_key(request), order_id=pk)
         return Response(s.OrderOutputSerializer(order).data, headers={"ETag": order.etag})
 
     @extend_schema(
@@ -178,7 +178,7 @@ class OrderDetailView(APIView):
     )
     def patch(self, request: Request, pk: int) -> Response:
         channel = request_channel(request)
-        selectors.order_get_for_channel(channel=channel, order_id=pk)
+        selectors.order_get_for_key(key=request_key(request), order_id=pk)
         version = expected_version(request, pk)
         data = s.OrderPatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -204,7 +204,7 @@ class OrderCancelView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         channel = request_channel(request)
-        selectors.order_get_for_channel(channel=channel, order_id=pk)
+        selectors.order_get_for_key(key=request_key(request), order_id=pk)
         version = expected_version(request, pk)
         data = s.CancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -233,7 +233,7 @@ class OrderLineCancelView(APIView):
     )
     def post(self, request: Request, pk: int, line_number: int) -> Response:
         channel = request_channel(request)
-        selectors.order_get_for_channel(channel=channel, order_id=pk)
+        selectors.order_get_for_key(key=request_key(request), order_id=pk)
         version = expected_version(request, pk)
         data = s.LineCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -256,8 +256,8 @@ class OrderEventListView(generics.ListAPIView):
     queryset = OrderEvent.objects.none()  # for the schema; get_queryset scopes to the order
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        order = selectors.order_get_for_channel(
-            channel=request_channel(self.request), order_id=self.kwargs["pk"]
+        order = selectors.order_get_for_key(
+            key=request_key(self.request), order_id=self.kwargs["pk"]
         )
         return order.events.filter(public=True).order_by("sequence")
 
@@ -265,7 +265,10 @@ class OrderEventListView(generics.ListAPIView):
         tags=["orders"],
         summary="The order's event timeline",
         description="Public events only (internal ones such as staff notes stay in the admin).",
-        responses={200: s.OrderEventOutputSerializer(many=True), **error_responses(403, 404)},
+        responses={
+            200: s.OrderEventOutputSerializer(many=True),
+            **error_responses(400, 403, 404),
+        },
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
