@@ -71,6 +71,7 @@ ERROR_CODES: dict[str, str] = {
     "invalid_address": "The address is incomplete or its postal code does not fit the country.",
     "note_empty": "A note needs text.",
     "reason_required": "A rejection needs a reason.",
+    "tracking_required": "A parcel shipment needs a carrier and a tracking number.",
     "idempotency_key_reused": "The `Idempotency-Key` was used with a different body.",
     "currency_mismatch": "The currency differs from the payment's.",
     "capture_exceeds_authorized": "The capture is larger than what is authorized and open.",
