@@ -94,3 +94,11 @@ class HoldNotActive(Conflict):
 class NotificationNotFound(NotFound):
     code = "notification_not_found"
     default_message = "No customer e-mail with this id on this order."
+
+
+class InvalidAddress(ValidationFailed):
+    """An address misses a part its country needs or has a malformed postal code;
+    `details.fields` maps each field to its problem."""
+
+    code = "invalid_address"
+    default_message = "The address is incomplete or malformed."

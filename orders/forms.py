@@ -11,23 +11,17 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django_countries import countries
 
 from inventory.models import Location
 
+from .addresses import address_problems
 from .models import ACTIVE_FULFILMENT_STATES, DeliveryType, FulfilmentState, Order, OrderLine
 from .services.fulfilments import SIMPLE_ACTIONS
 
-ADDRESS_FIELDS = (
-    "name",
-    "company",
-    "street",
-    "postal_code",
-    "city",
-    "country",
-    "phone",
-    "latitude",
-    "longitude",
-)
+# No latitude/longitude: agents type the place; the service resolves its coordinates offline
+# (orders.addresses.shipping_coordinates) or clears them, so routing never uses a stale place.
+ADDRESS_FIELDS = ("name", "company", "street", "postal_code", "city", "region", "country", "phone")
 CUSTOMER_FIELDS = ("customer_name", "customer_email", "customer_phone")
 
 
@@ -86,15 +80,15 @@ class OrderDetailsForm(VersionedOrderForm):
     street = forms.CharField(max_length=200, required=False)
     postal_code = forms.CharField(max_length=20, required=False)
     city = forms.CharField(max_length=100, required=False)
-    country = forms.RegexField(
-        regex=r"^[A-Za-z]{2}$",
-        max_length=2,
+    region = forms.CharField(
+        label="State / province", max_length=100, required=False, help_text="US, CA and AU."
+    )
+    country = forms.ChoiceField(
+        choices=[("", "---------"), *countries],
         required=False,
-        help_text="ISO 3166-1 alpha-2, e.g. DE. A new country reroutes the order.",
+        help_text="A new country reroutes the order.",
     )
     phone = forms.CharField(max_length=50, required=False)
-    latitude = forms.FloatField(min_value=-90, max_value=90, required=False)
-    longitude = forms.FloatField(min_value=-180, max_value=180, required=False)
 
     def initial_for(self, order: Order, line: OrderLine | None) -> dict[str, Any]:
         address = order.shipping_address or {}
@@ -104,13 +98,14 @@ class OrderDetailsForm(VersionedOrderForm):
             **{f: address.get(f) for f in ADDRESS_FIELDS},
         }
 
-    def clean_country(self) -> str:
-        return self.cleaned_data["country"].upper()
-
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if self.order.delivery_type == DeliveryType.SHIP and not data.get("country"):
             self.add_error("country", "Orders shipped to an address need a country.")
+        elif self.order.delivery_type == DeliveryType.SHIP:
+            address = {f: data.get(f) for f in ADDRESS_FIELDS}
+            for field, problem in address_problems(address, complete=True).items():
+                self.add_error(field, problem)
         return data
 
     def shipping_address(self) -> dict[str, Any] | None:

@@ -10,12 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from routing.plan_types import Candidate, PlannedFulfilment
+from routing.plan_types import CLICK_COLLECT, Candidate, PlannedFulfilment
 from routing.ratings import RATING_SHIPPING_COST
 
 if TYPE_CHECKING:  # solving's callers import this module; only type hints go the other way
     from routing.solving import Pool, Run, Solved
 
+NO_COORDINATES_NOTE = (
+    " The destination has no coordinates, so distances are unknown: routed by country, no"
+    " distance limit applied, geodistance rated every location alike and shipping costs"
+    " without their per-km part."
+)
 HEURISTIC_NOTE = (
     " The exact search exceeded its node budget; this plan comes from a greedy heuristic"
     " and may not be optimal."
@@ -49,6 +54,9 @@ def decision_log(
                 "dominance_pruning": result.dominance_pruning,
             }
     dest = request.destination
+    located = dest.latitude is not None and dest.longitude is not None
+    if not located and request.delivery_type != CLICK_COLLECT:
+        why += NO_COORDINATES_NOTE
     return {
         "strategy": {
             "name": strategy.name,
@@ -70,6 +78,7 @@ def decision_log(
                 "country": dest.country,
                 "latitude": dest.latitude,
                 "longitude": dest.longitude,
+                "distances_known": located,
             },
             "lines": [
                 {

@@ -97,6 +97,7 @@ __all__ = [
 
 BERLIN = {
     "street": "Alexanderplatz 1",
+    "postal_code": "10178",
     "city": "Berlin",
     "country": "DE",
     "latitude": 52.52,
@@ -104,6 +105,7 @@ BERLIN = {
 }
 MUNICH = {
     "street": "Marienplatz 1",
+    "postal_code": "80331",
     "city": "München",
     "country": "DE",
     "latitude": 48.137,
@@ -111,6 +113,7 @@ MUNICH = {
 }
 PARIS = {
     "street": "Rue de Rivoli 1",
+    "postal_code": "75001",
     "city": "Paris",
     "country": "FR",
     "latitude": 48.857,

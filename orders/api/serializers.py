@@ -7,6 +7,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from orders.addresses import address_normalise, address_problems
 from orders.models import (
     DeliveryType,
     Fulfilment,
@@ -25,17 +26,42 @@ MAX_ORDER_TOTAL = Decimal("9999999999.99")
 
 
 class AddressSerializer(serializers.Serializer):
+    """An address; a known country and, where given, a postal code in the country's format."""
+
+    complete = False  # see ShippingAddressSerializer
+
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
     street = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    postal_code = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, help_text="In the country's format."
+    )
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    region = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="State or province; required for shipping to US, CA and AU.",
+    )
     country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2, upper case.")
     latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
     longitude = serializers.FloatField(
         min_value=-180, max_value=180, required=False, allow_null=True
     )
     phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict) -> dict:
+        problems = address_problems(attrs, complete=self.complete)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return address_normalise(attrs)
+
+
+class ShippingAddressSerializer(AddressSerializer):
+    """An address goods are shipped to: also street, city, and the postal code (and region)
+    its country needs. Without latitude/longitude the order is routed by country."""
+
+    complete = True
 
 
 class CustomerSerializer(serializers.Serializer):
@@ -55,7 +81,7 @@ class OrderCreateInputSerializer(serializers.Serializer):
     external_reference = serializers.CharField(max_length=100)
     customer = CustomerSerializer(required=False)
     billing_address = AddressSerializer(required=False)
-    shipping_address = AddressSerializer(required=False)
+    shipping_address = ShippingAddressSerializer(required=False)
     delivery_type = serializers.ChoiceField(choices=DeliveryType.choices, default=DeliveryType.SHIP)
     pickup_location = serializers.CharField(
         max_length=50, required=False, help_text="Store code; required for click_collect."
@@ -129,7 +155,7 @@ class OrderCreateInputSerializer(serializers.Serializer):
 class DeliveryChangeSerializer(serializers.Serializer):
     delivery_type = serializers.ChoiceField(choices=DeliveryType.choices)
     pickup_location = serializers.CharField(max_length=50, required=False)
-    shipping_address = AddressSerializer(required=False)
+    shipping_address = ShippingAddressSerializer(required=False)
 
 
 class LineQuantitySerializer(serializers.Serializer):
@@ -140,7 +166,7 @@ class LineQuantitySerializer(serializers.Serializer):
 class OrderPatchInputSerializer(serializers.Serializer):
     customer = CustomerSerializer(required=False)
     billing_address = AddressSerializer(required=False)
-    shipping_address = AddressSerializer(required=False)
+    shipping_address = ShippingAddressSerializer(required=False)
     delivery = DeliveryChangeSerializer(required=False)
     lines = LineQuantitySerializer(many=True, required=False, max_length=MAX_LINES)
 

@@ -19,6 +19,7 @@ from inventory.models import Location
 from oms.errors import PreconditionFailed
 
 from .. import event_types as et
+from ..addresses import shipping_address_validate, shipping_coordinates
 from ..errors import (
     AlreadyHandedOver,
     InvalidPickupLocation,
@@ -158,13 +159,17 @@ def details_apply(
         if order.delivery_type == DeliveryType.SHIP and handed_over(fulfilments):
             raise AlreadyHandedOver("The shipping address cannot change after shipment.")
         before = order.shipping_address
-        order.shipping_address = shipping_address
         country_changed = False
         if order.delivery_type == DeliveryType.SHIP:
-            country_changed = shipping_address.get("country") != order.shipping_country
-            order.shipping_country = shipping_address.get("country", order.shipping_country)
+            # A new place never keeps the old place's coordinates (see shipping_coordinates).
+            shipping_address, _source = shipping_coordinates(
+                before=before, after=shipping_address_validate(shipping_address)
+            )
+            country_changed = shipping_address["country"] != order.shipping_country
+            order.shipping_country = shipping_address["country"]
             order.shipping_latitude = shipping_address.get("latitude")
             order.shipping_longitude = shipping_address.get("longitude")
+        order.shipping_address = shipping_address
         events.add(et.AddressChanged(kind="shipping", before=before, after=shipping_address))
         if country_changed:
             _reroute_all(
@@ -230,6 +235,9 @@ def delivery_apply(
             raise InvalidQuantity(
                 "Shipping needs an address with a country.", code="shipping_address_required"
             )
+        address = shipping_address_validate(address)
+        if shipping_address:
+            address, _source = shipping_coordinates(before=order.shipping_address, after=address)
         order.pickup_location = None
         order.shipping_address = address
         order.shipping_country = address["country"]

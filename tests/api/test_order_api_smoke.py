@@ -11,7 +11,14 @@ def test_order_api_flow(api_client, channel):
     body = {
         "external_reference": "A-1",
         "currency": "EUR",
-        "shipping_address": {"country": "DE", "latitude": 52.5, "longitude": 13.4},
+        "shipping_address": {
+            "street": "Alexanderplatz 1",
+            "postal_code": "10178",
+            "city": "Berlin",
+            "country": "DE",
+            "latitude": 52.5,
+            "longitude": 13.4,
+        },
         "lines": [{"sku": p.sku, "quantity": 2, "unit_price": "9.99"}],
     }
     r = api_client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")

@@ -543,7 +543,13 @@ def partly_shipped(world: ConsoleWorld) -> Order:
                 services.LineInput(sku="SOCKS-1", quantity=1, unit_price=Decimal("5")),
                 services.LineInput(sku="CAP-1", quantity=1, unit_price=Decimal("15")),
             ),
-            shipping_address={"street": "Street A 1", "country": "DE", "latitude": 52.5},
+            shipping_address={
+                "street": "Street A 1",
+                "postal_code": "10115",
+                "city": "Berlin",
+                "country": "DE",
+                "latitude": 52.5,
+            },
         ),
         actor="test",
     )

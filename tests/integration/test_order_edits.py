@@ -150,7 +150,12 @@ def test_address_change_to_an_unserved_country_changes_nothing(net):  # type: ig
         NotRoutable,
         services.order_update_details,
         expected_version=1,
-        shipping_address={"country": "IT", "city": "Roma"},
+        shipping_address={
+            "street": "Via del Corso 1",
+            "postal_code": "00186",
+            "city": "Roma",
+            "country": "IT",
+        },
     )
 
     assert error.code == "out_of_stock"

@@ -172,3 +172,18 @@ def test_nothing_passes_the_fences():
     assert plan.reasons == ("no_candidate",)
     assert plan.unallocated == {"l1": 1}
     assert plan.fulfilments == ()
+
+
+def test_unknown_destination_is_routed_by_country_and_the_log_says_so():
+    near_ = candidate(1, {"A": 5}, latitude=MUNICH[0], longitude=MUNICH[1])
+    far = candidate(2, {"A": 5}, latitude=BERLIN[0], longitude=BERLIN[1])
+    strategy = StrategyConfig(max_distance_km=1)
+
+    plan = plan_order(request(*ONE_A, at=None), [near_, far], strategy)
+
+    assert plan.fulfilments  # no distance limit can hold against an unknown distance
+    assert plan.decision_log["request"]["destination"]["distances_known"] is False
+    assert "no coordinates" in plan.decision_log["why"] and "by country" in plan.decision_log["why"]
+    located = plan_order(request(*ONE_A, at=MUNICH), [near_, far], StrategyConfig())
+    assert located.decision_log["request"]["destination"]["distances_known"] is True
+    assert "no coordinates" not in located.decision_log["why"]
