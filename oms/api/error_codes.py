@@ -86,6 +86,9 @@ ERROR_CODES: dict[str, str] = {
     "location_not_accepting_returns": "This location does not accept returns.",
     "receipt_exceeds_requested": "More units received than the return requested.",
     "inspection_exceeds_received": "More units inspected than were received.",
+    "return_is_exchange": "An exchange is resolved by its replacement order, not a refund.",
+    "nothing_to_refund": "Nothing is left to refund for this return.",
+    "adjustment_reason_missing": "A refund adjustment needs a reason.",
     # a bug, never an answer by design
     "error": "Unexpected error.",
 }
