@@ -26,7 +26,14 @@ def test_return_to_store_refunded_through_the_shop(channel, api_client):  # type
         {
             "external_reference": "WEB-1001",
             "currency": "EUR",
-            "shipping_address": {"country": "DE", "latitude": 52.52, "longitude": 13.405},
+            "shipping_address": {
+                "street": "Alexanderplatz 1",
+                "postal_code": "10178",
+                "city": "Berlin",
+                "country": "DE",
+                "latitude": 52.52,
+                "longitude": 13.405,
+            },
             "lines": [{"sku": "SHIRT", "quantity": 2, "unit_price": "25.00"}],
             "shipping_total": "4.90",
             "payment_status": "paid",

@@ -53,7 +53,14 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
 
 WORKERS = 20  # concurrent connections per test; the server allows 100 for everyone
 JOIN_TIMEOUT = 30.0
-ADDRESS = {"country": "DE", "latitude": 52.5, "longitude": 13.4}
+ADDRESS = {
+    "street": "Alexanderplatz 1",
+    "postal_code": "10178",
+    "city": "Berlin",
+    "country": "DE",
+    "latitude": 52.5,
+    "longitude": 13.4,
+}
 
 
 # --- Running workers --------------------------------------------------------------------

@@ -98,7 +98,12 @@ def test_gunicorn_serves_health_api_and_metrics_across_workers(gunicorn, channel
             "external_reference": "SMOKE",
             "currency": "EUR",
             "lines": [{"sku": "NO-SUCH-SKU", "quantity": 1, "unit_price": "1.00"}],
-            "shipping_address": {"country": "DE"},
+            "shipping_address": {
+                "street": "Alexanderplatz 1",
+                "postal_code": "10178",
+                "city": "Berlin",
+                "country": "DE",
+            },
         }
     ).encode()
     codes = set()
