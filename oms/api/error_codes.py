@@ -61,6 +61,7 @@ ERROR_CODES: dict[str, str] = {
     "precondition_required": "This request needs an `If-Match` header.",
     # 422: well-formed, but breaks a business rule
     "business_rule_violation": "The request breaks a business rule.",
+    "webhook_target_refused": "The webhook target URL is not allowed.",
     "stock_update_rejected": "Rows of a stock feed break a rule; `details.errors` lists them.",
     "over_receipt": "Cannot receive more than is outstanding.",
     "strategy_invalid": "The strategy's configuration is invalid.",
