@@ -47,3 +47,10 @@ class InboundNotOpen(Conflict):
 class OverReceipt(BusinessRuleViolation):
     code = "over_receipt"
     default_message = "Cannot receive more than is outstanding."
+
+
+class QuantityOutOfRange(BusinessRuleViolation):
+    """A change would take a quantity past MAX_QUANTITY (what the column holds, with room)."""
+
+    code = "quantity_out_of_range"
+    default_message = "The quantity would leave the range a stock level can hold."

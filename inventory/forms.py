@@ -1,11 +1,16 @@
 from django import forms
 
+from .models import MAX_QUANTITY
+
 
 class StockAdjustmentForm(forms.Form):
     """The intermediate page of the admin's 'adjust stock' action."""
 
     delta = forms.IntegerField(
-        label="Change on hand by", help_text="Positive adds units, negative removes them."
+        label="Change on hand by",
+        min_value=-MAX_QUANTITY,
+        max_value=MAX_QUANTITY,
+        help_text="Positive adds units, negative removes them.",
     )
     reason = forms.CharField(max_length=200, help_text="Why (count, damage, found, ...)")
 
@@ -17,4 +22,6 @@ class StockAdjustmentForm(forms.Form):
 
 
 class InboundReceiveForm(forms.Form):
-    quantity = forms.IntegerField(min_value=1, help_text="Units received now.")
+    quantity = forms.IntegerField(
+        min_value=1, max_value=MAX_QUANTITY, help_text="Units received now."
+    )

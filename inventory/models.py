@@ -8,10 +8,15 @@ Invariants held by the database, not by hope:
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from oms.models import Channel
+
+# Quantities are PostgreSQL integers (max 2,147,483,647): refuse anything near that as input
+# instead of failing with a DataError (a 500) on write. No real stock level comes close.
+MAX_QUANTITY = 1_000_000_000
 
 
 class Location(models.Model):
@@ -30,8 +35,12 @@ class Location(models.Model):
     postal_code = models.CharField(max_length=20, blank=True)
     city = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 country code.")
-    latitude = models.FloatField(null=True, blank=True)
-    longitude = models.FloatField(null=True, blank=True)
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
     ships = models.BooleanField("ship to address", default=True)
     click_collect = models.BooleanField("click & collect pickup", default=False)
     accepts_returns = models.BooleanField(default=False)
@@ -48,7 +57,9 @@ class Location(models.Model):
         default=0, help_text="Working days from order to handover to the carrier."
     )
     cutoff_hour = models.PositiveSmallIntegerField(
-        default=14, help_text="Orders after this hour (location time) start the next day."
+        default=14,
+        validators=[MaxValueValidator(23)],
+        help_text="Orders after this hour (location time) start the next day.",
     )
     base_cost = models.DecimalField(
         max_digits=10, decimal_places=2, default=0, help_text="Cost per fulfilment (parcel)."
@@ -164,7 +175,9 @@ class InboundStock(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PURCHASE_ORDER)
     reference = models.CharField(max_length=100, help_text="Purchase order or transfer number.")
     expected_date = models.DateField()
-    quantity_expected = models.PositiveIntegerField()
+    quantity_expected = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
+    )
     quantity_received = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)

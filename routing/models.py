@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -72,7 +73,10 @@ class StrategyVersion(models.Model):
     notes = models.TextField(blank=True)
 
     # Fences
-    max_distance_km = models.FloatField(null=True, blank=True)
+    # Half the equator: no two places on Earth are further apart.
+    max_distance_km = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(20_040)]
+    )
     # Ratings: rating name -> weight (see routing.planner.RATING_NAMES)
     rating_weights = models.JSONField(default=dict, blank=True)
     tag_preferences = models.JSONField(default=dict, blank=True, help_text="tag -> bonus")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
-from ..errors import WouldBreakReservations
+from ..errors import QuantityOutOfRange, WouldBreakReservations
 from ..models import Location, Product, StockLevel, StockMovement
-from .levels import notify_stock_arrived, stock_level_ids
+from .levels import MAX_QUANTITY, notify_stock_arrived, stock_level_ids
 
 Kind = StockMovement.Kind
 
@@ -25,29 +25,35 @@ def stock_adjust(
     """Add (or remove, with a negative delta) units on hand, with a reason.
 
     A removal that would take on hand below what is reserved is refused: reserved units
-    belong to orders and must be released (rerouted) first.
+    belong to orders and must be released (rerouted) first. So is a change that would take
+    on hand past MAX_QUANTITY (QuantityOutOfRange), before the column would overflow.
     """
     if delta == 0:
         raise ValueError("An adjustment needs a non-zero quantity.")
     if not reason.strip():
         raise ValueError("An adjustment needs a reason.")
+    if abs(delta) > MAX_QUANTITY:
+        raise QuantityOutOfRange(details={"delta": delta, "max_quantity": MAX_QUANTITY})
     with transaction.atomic():
         pair = (location.pk, product.pk)
         level_id = stock_level_ids([pair], create=True)[pair]
-        updated = StockLevel.objects.filter(pk=level_id, on_hand__gte=F("reserved") - delta).update(
-            on_hand=F("on_hand") + delta
-        )
+        updated = StockLevel.objects.filter(
+            pk=level_id,
+            on_hand__gte=F("reserved") - delta,
+            on_hand__lte=MAX_QUANTITY - delta,
+        ).update(on_hand=F("on_hand") + delta)
         if not updated:
             level = StockLevel.objects.get(pk=level_id)
-            raise WouldBreakReservations(
-                details={
-                    "location": location.code,
-                    "sku": product.sku,
-                    "on_hand": level.on_hand,
-                    "reserved": level.reserved,
-                    "delta": delta,
-                }
-            )
+            details = {
+                "location": location.code,
+                "sku": product.sku,
+                "on_hand": level.on_hand,
+                "reserved": level.reserved,
+                "delta": delta,
+            }
+            if level.on_hand + delta > MAX_QUANTITY:
+                raise QuantityOutOfRange(details={**details, "max_quantity": MAX_QUANTITY})
+            raise WouldBreakReservations(details=details)
         StockMovement.objects.create(
             stock_level_id=level_id,
             kind=kind,

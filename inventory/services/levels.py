@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from ..models import StockLevel
+from ..models import MAX_QUANTITY, StockLevel
 from ..signals import stock_arrived
 
-# Quantities are PostgreSQL integers (max 2,147,483,647): refuse anything near that as input
-# instead of failing with a DataError (a 500) on write. No real stock level comes close.
-MAX_QUANTITY = 1_000_000_000
+__all__ = ["MAX_CLOCK_SKEW", "MAX_QUANTITY", "notify_stock_arrived", "stock_level_ids"]
+
 # A count stamped later than this ahead of our clock is refused: it would win against every
 # real count that follows.
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)

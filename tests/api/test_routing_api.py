@@ -299,6 +299,11 @@ def test_invalid_draft_is_422_not_500(api_client, network):
         {
             "lines": [{"sku": "CAP", "quantity": 1}],
             "destination": BERLIN,
+            "strategy_version": 99999999999999999999,
+        },
+        {
+            "lines": [{"sku": "CAP", "quantity": 1}],
+            "destination": BERLIN,
             "excluded_locations": "wh-berlin",
         },
         {"lines": [{"sku": "x" * 65, "quantity": 1}], "destination": BERLIN},

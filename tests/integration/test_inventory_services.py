@@ -17,6 +17,7 @@ from inventory.errors import (
     InboundNotOpen,
     InsufficientStock,
     OverReceipt,
+    QuantityOutOfRange,
     ReservationNotActive,
     StockFeedRejected,
     WouldBreakReservations,
@@ -503,6 +504,20 @@ def test_negative_adjust_below_zero_is_refused_and_creates_no_level():
 
     assert not StockLevel.objects.filter(location=location, product=product).exists()
     assert StockMovement.objects.count() == 0
+
+
+@pytest.mark.parametrize("delta", [10**20, -(10**20), MAX_QUANTITY])
+def test_adjust_past_what_a_level_can_hold_is_refused(level, delta):
+    before = snapshot()
+
+    with pytest.raises(QuantityOutOfRange) as exc:
+        stock_adjust(
+            location=level.location, product=level.product, delta=delta, reason="count", actor="t"
+        )
+
+    assert exc.value.code == "quantity_out_of_range"
+    assert exc.value.status == 422
+    assert snapshot() == before
 
 
 @pytest.mark.parametrize(("delta", "reason"), [(0, "nothing"), (5, "  ")])
