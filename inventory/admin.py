@@ -14,7 +14,7 @@ from oms.api.context import user_actor
 from oms.errors import OMSError
 
 from . import services
-from .forms import InboundReceiveForm, StockAdjustmentForm
+from .forms import InboundReceiveForm, InboundStockForm, StockAdjustmentForm
 from .models import InboundStock, Location, Product, Reservation, StockLevel, StockMovement
 
 
@@ -185,6 +185,7 @@ class StockLevelAdmin(admin.ModelAdmin):
 
 @admin.register(InboundStock)
 class InboundStockAdmin(admin.ModelAdmin):
+    form = InboundStockForm
     list_display = [
         "reference",
         "product",

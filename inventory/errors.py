@@ -54,3 +54,17 @@ class QuantityOutOfRange(BusinessRuleViolation):
 
     code = "quantity_out_of_range"
     default_message = "The quantity would leave the range a stock level can hold."
+
+
+class InboundDuplicate(Conflict):
+    """The location already has inbound stock of this SKU under this reference."""
+
+    code = "inbound_duplicate"
+    default_message = "This reference already exists for the location and SKU."
+
+
+class ExpectedDateOutOfRange(BusinessRuleViolation):
+    """An inbound expected date too far in the past or the future (details: the window)."""
+
+    code = "expected_date_out_of_range"
+    default_message = "The expected date lies outside the accepted window."

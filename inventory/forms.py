@@ -1,6 +1,7 @@
 from django import forms
 
-from .models import MAX_QUANTITY
+from .models import MAX_QUANTITY, InboundStock
+from .services import inbound_expected_window
 
 
 class StockAdjustmentForm(forms.Form):
@@ -25,3 +26,22 @@ class InboundReceiveForm(forms.Form):
     quantity = forms.IntegerField(
         min_value=1, max_value=MAX_QUANTITY, help_text="Units received now."
     )
+
+
+class InboundStockForm(forms.ModelForm):
+    """The admin's inbound stock page: a new or changed expected date must lie in the window
+    the API accepts (a date kept as it was stays valid, however old)."""
+
+    class Meta:
+        model = InboundStock
+        fields = ["location", "product", "kind", "reference", "expected_date", "quantity_expected"]
+
+    def clean_expected_date(self) -> object:
+        expected = self.cleaned_data["expected_date"]
+        if "expected_date" in self.changed_data:
+            earliest, latest = inbound_expected_window()
+            if not earliest <= expected <= latest:
+                raise forms.ValidationError(
+                    f"Give a date from {earliest.isoformat()} to {latest.isoformat()}."
+                )
+        return expected

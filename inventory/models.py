@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from oms.models import Channel
+from oms.text import reject_control_characters
 
 # Quantities are PostgreSQL integers (max 2,147,483,647): refuse anything near that as input
 # instead of failing with a DataError (a 500) on write. No real stock level comes close.
@@ -173,7 +174,11 @@ class InboundStock(models.Model):
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="inbound")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="inbound")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PURCHASE_ORDER)
-    reference = models.CharField(max_length=100, help_text="Purchase order or transfer number.")
+    reference = models.CharField(
+        max_length=100,
+        validators=[reject_control_characters],
+        help_text="Purchase order or transfer number.",
+    )
     expected_date = models.DateField()
     quantity_expected = models.PositiveIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]

@@ -37,6 +37,9 @@ class PromiseModel:
     pickup_store_count: int = 3  # click & collect options at the N nearest stores
     allow_transfer_to_pickup: bool = False
     transfer_days: int = 2
+    # Offer dates from inbound (expected) stock. Off while intake reserves only stock on hand:
+    # a promise must not offer what an order would be refused for (pre-orders will turn it on).
+    sell_inbound: bool = False
     holidays: frozenset[date] = frozenset()
     # location_id -> its time zone; an aware ``now`` is converted, a naive one is taken as local.
     timezones: Mapping[int, tzinfo] = field(default_factory=dict)

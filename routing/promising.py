@@ -209,7 +209,8 @@ def _ship_option(ctx: _Context, usable: Sequence[Candidate]) -> DeliveryOption:
             in_stock_now=True,
             distance_km=km,
         )
-    options = [o for o in (_ship_split(ctx, shippers), _ship_inbound(ctx, shippers)) if o]
+    from_inbound = _ship_inbound(ctx, shippers) if model.sell_inbound else None
+    options = [o for o in (_ship_split(ctx, shippers), from_inbound) if o]
     if not options:
         return DeliveryOption(
             type=SHIP,
@@ -331,7 +332,7 @@ def _pickup_option(
             **common,
         )
     choices: list[tuple[datetime, str, tuple[int, ...], str]] = []
-    supply = ctx.inbound.get(store.location_id, ())
+    supply = ctx.inbound.get(store.location_id, ()) if model.sell_inbound else ()
     sellable = sellable_date(store.atp, supply, ctx.demand, now_local.date(), model)
     if sellable is not None:
         opens = datetime.combine(sellable, time(model.store_open_hour), now_local.tzinfo)

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from inventory.models import InboundStock, Location, Product
 from inventory.services import MAX_QUANTITY
 from oms.api.exceptions import ErrorSerializer
+from oms.text import reject_control_characters
 
 MAX_FEED_ROWS = 10_000
 MAX_AVAILABILITY_SKUS = 500
@@ -125,7 +126,13 @@ class StockUpdateRowSerializer(serializers.Serializer):
         help_text="Relative change (+/-).",
     )
     safety_stock = serializers.IntegerField(required=False, min_value=0, max_value=MAX_QUANTITY)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        default="",
+        validators=[reject_control_characters],
+    )
 
     def validate(self, attrs: dict) -> dict:
         has_abs = "on_hand" in attrs
@@ -142,7 +149,13 @@ class StockUpdateRowSerializer(serializers.Serializer):
 
 
 class StockUpdateInputSerializer(serializers.Serializer):
-    reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        default="",
+        validators=[reject_control_characters],
+    )
     updates = StockUpdateRowSerializer(many=True, allow_empty=False, max_length=MAX_FEED_ROWS)
 
 
@@ -244,8 +257,12 @@ class InboundCreateInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=InboundStock.Kind.choices, default=InboundStock.Kind.PURCHASE_ORDER
     )
-    reference = serializers.CharField(max_length=100)
-    expected_date = serializers.DateField()
+    reference = serializers.CharField(max_length=100, validators=[reject_control_characters])
+    expected_date = serializers.DateField(
+        help_text="At most OMS_INBOUND_MAX_DAYS_LATE days (default 14) in the past and "
+        "OMS_INBOUND_MAX_DAYS_AHEAD days (default 365) ahead; otherwise 422 "
+        "`expected_date_out_of_range`."
+    )
     quantity = serializers.IntegerField(min_value=1, max_value=10_000_000)
 
 

@@ -192,7 +192,7 @@ class InboundListCreateView(generics.ListAPIView):
         tags=["inventory"],
         summary="Announce inbound (future) stock",
         request=s.InboundCreateInputSerializer,
-        responses={201: s.InboundOutputSerializer, **error_responses(400, 403, 404, 409)},
+        responses={201: s.InboundOutputSerializer, **error_responses(400, 403, 404, 409, 422)},
     )
     def post(self, request: Request) -> Response:
         if not request.auth.has_scope(ApiKey.Scope.STOCK_WRITE):
@@ -212,15 +212,6 @@ class InboundListCreateView(generics.ListAPIView):
         product = Product.objects.filter(sku=v["sku"]).first()
         if product is None:
             raise UnknownProduct(details={"sku": v["sku"]})
-        if InboundStock.objects.filter(
-            location=location, product=product, reference=v["reference"]
-        ).exists():
-            from oms.errors import Conflict
-
-            raise Conflict(
-                "This reference already exists for the location and SKU.",
-                code="inbound_duplicate",
-            )
         inbound = services.inbound_create(
             location=location,
             product=product,

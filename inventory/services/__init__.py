@@ -8,7 +8,7 @@ services are re-exported here, so callers write `from inventory.services import 
 
 from .adjustments import stock_adjust, stock_set_safety
 from .feeds import StockFeedResult, StockUpdate, stock_feed_apply
-from .inbound import inbound_cancel, inbound_create, inbound_receive
+from .inbound import inbound_cancel, inbound_create, inbound_expected_window, inbound_receive
 from .levels import MAX_CLOCK_SKEW, MAX_QUANTITY
 from .reservations import (
     ReservationRequest,
@@ -26,6 +26,7 @@ __all__ = [
     "StockUpdate",
     "inbound_cancel",
     "inbound_create",
+    "inbound_expected_window",
     "inbound_receive",
     "stock_adjust",
     "stock_consume",

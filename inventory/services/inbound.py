@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from ..errors import InboundNotOpen, OverReceipt
-from ..models import InboundStock, Location, Product, StockMovement
+from oms.db import violates_constraint
+from oms.text import has_control_characters
+
+from ..errors import ExpectedDateOutOfRange, InboundDuplicate, InboundNotOpen, OverReceipt
+from ..models import MAX_QUANTITY, InboundStock, Location, Product, StockMovement
 from .adjustments import stock_adjust
 
 Kind = StockMovement.Kind
+UNIQUE_REFERENCE = "inbound_unique_reference"
+
+
+def inbound_expected_window(*, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The expected dates accepted for new inbound stock: from a few days late (settings
+    OMS_INBOUND_MAX_DAYS_LATE) to at most OMS_INBOUND_MAX_DAYS_AHEAD days ahead."""
+    today = today or timezone.localdate()
+    return (
+        today - dt.timedelta(days=settings.OMS_INBOUND_MAX_DAYS_LATE),
+        today + dt.timedelta(days=settings.OMS_INBOUND_MAX_DAYS_AHEAD),
+    )
 
 
 def inbound_create(
@@ -22,17 +38,42 @@ def inbound_create(
     quantity: int,
     kind: str = InboundStock.Kind.PURCHASE_ORDER,
 ) -> InboundStock:
-    """Announce future stock: sellable as inbound availability until it arrives."""
-    if quantity <= 0:
-        raise ValueError("Inbound quantity must be positive.")
-    return InboundStock.objects.create(
-        location=location,
-        product=product,
-        reference=reference,
-        expected_date=expected_date,
-        quantity_expected=quantity,
-        kind=kind,
-    )
+    """Announce future stock (shown as inbound availability until it arrives).
+
+    Refuses an expected date outside `inbound_expected_window` (ExpectedDateOutOfRange) and a
+    reference the location already has for the SKU (InboundDuplicate, 409). The unique
+    constraint decides the duplicate, so two identical requests at once get one 201 and one
+    409: the insert runs in a savepoint and its IntegrityError becomes the conflict.
+    """
+    if not 0 < quantity <= MAX_QUANTITY:
+        raise ValueError(f"Inbound quantity must be between 1 and {MAX_QUANTITY}.")
+    if has_control_characters(reference) or not reference.strip():
+        raise ValueError("An inbound reference needs text without control characters.")
+    earliest, latest = inbound_expected_window()
+    if not earliest <= expected_date <= latest:
+        raise ExpectedDateOutOfRange(
+            details={
+                "expected_date": expected_date.isoformat(),
+                "earliest": earliest.isoformat(),
+                "latest": latest.isoformat(),
+            }
+        )
+    try:
+        with transaction.atomic():
+            return InboundStock.objects.create(
+                location=location,
+                product=product,
+                reference=reference,
+                expected_date=expected_date,
+                quantity_expected=quantity,
+                kind=kind,
+            )
+    except IntegrityError as exc:
+        if violates_constraint(exc, InboundStock, UNIQUE_REFERENCE):
+            raise InboundDuplicate(
+                details={"location": location.code, "sku": product.sku, "reference": reference}
+            ) from exc
+        raise
 
 
 def inbound_receive(*, inbound_id: int, quantity: int, actor: str) -> InboundStock:

@@ -233,3 +233,7 @@ METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
 # call without its own tracking_url gets one from here when its carrier is listed.
 OMS_CARRIER_TRACKING_URLS: dict[str, str] = {}
 OMS_API_KEY_PREFIX = "oms"
+# Inbound stock: the expected date may lie this many days in the past (a late delivery still
+# announced) and at most this many days ahead.
+OMS_INBOUND_MAX_DAYS_LATE = int(os.environ.get("OMS_INBOUND_MAX_DAYS_LATE", "14"))
+OMS_INBOUND_MAX_DAYS_AHEAD = int(os.environ.get("OMS_INBOUND_MAX_DAYS_AHEAD", "365"))

@@ -134,16 +134,17 @@ def _promise_description() -> str:
     bands = ", ".join(f"<= {km:g} km: {days}" for km, days in m.transit_bands)
     return f"""
 "Can you deliver these items to this address, how, and by when?" - for a checkout, before the
-order exists. Reserves nothing; answers from the stock on hand and the open inbound stock
-(purchase orders, transfers) at the locations that serve your channel.
+order exists. Reserves nothing; answers from the stock on hand at the locations that serve
+your channel. It offers exactly what `POST /orders/` would accept now: an order reserves stock
+on hand only, so inbound stock (purchase orders, transfers) does not make an option available
+until it is received (the `inbound` source is reserved for pre-orders).
 
 **Options**: first shipping to the address, then click & collect at up to `max_pickup_stores`
 stores offering it, nearest to the destination first (stores without coordinates last). Each
 option says whether a date can be promised (`available`), the earliest date, where the goods
 come from (`source`: `on_hand`, `inbound`, `transfer`) and why (`explanation`). Shipping prefers
 one location holding everything (earliest arrival, then nearest); otherwise several parcels from
-stock on hand (the last parcel's date), or one location once its inbound stock has arrived -
-whichever is earlier.
+stock on hand (the last parcel's date).
 
 **How dates are computed**
 * Working days are Monday to Friday. Picking, dispatch and carrier transit skip weekends.
@@ -159,7 +160,7 @@ whichever is earlier.
   overdue one counts as arriving today); processing starts that morning (no cut-off).
 * **Click & collect**: stores are open every day {m.store_open_hour}:00-{m.store_close_hour}:00;
   an order is ready {m.pickup_ready_hours} hours after it can be picked, within opening hours.
-  From the store's own stock, its inbound stock, or - if your click & collect routing strategy
+  From the store's own stock, or - if your click & collect routing strategy
   allows transfers into the pickup store - a transfer from another location (that location's
   dispatch + the strategy's transfer days).
 

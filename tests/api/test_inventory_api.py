@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from inventory.models import InboundStock, StockLevel, StockMovement
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.django_db
 REPO = Path(__file__).resolve().parents[2]
 T0 = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
 FEED = "/api/v1/stock/updates/"
+IN_TWO_MONTHS = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
 
 
 def assert_error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
@@ -459,7 +461,7 @@ def test_announce_and_receive_inbound(world, api_client):
             "location": "wh-a",
             "sku": "SKU-1",
             "reference": "PO-9",
-            "expected_date": "2030-02-01",
+            "expected_date": IN_TWO_MONTHS,
             "quantity": 6,
             "kind": "transfer",
         },
@@ -499,7 +501,7 @@ def test_duplicate_inbound_reference_is_409(world, api_client):
         "location": "wh-a",
         "sku": "SKU-1",
         "reference": "PO-A",
-        "expected_date": "2030-02-01",
+        "expected_date": IN_TWO_MONTHS,
         "quantity": 6,
     }
     assert_error(
@@ -507,12 +509,59 @@ def test_duplicate_inbound_reference_is_409(world, api_client):
     )
 
 
+def _inbound_payload(**changes: object) -> dict[str, object]:
+    return {
+        "location": "wh-a",
+        "sku": "SKU-1",
+        "reference": "PO-NEW",
+        "expected_date": IN_TWO_MONTHS,
+        "quantity": 6,
+        **changes,
+    }
+
+
+@pytest.mark.parametrize(
+    "expected_date",
+    [
+        "0001-01-01",
+        "2754-01-01",
+        (timezone.localdate() - dt.timedelta(days=15)).isoformat(),
+        (timezone.localdate() + dt.timedelta(days=366)).isoformat(),
+    ],
+)
+def test_inbound_expected_date_outside_the_window_is_422(world, api_client, expected_date):
+    response = api_client.post(
+        "/api/v1/inbound/", _inbound_payload(expected_date=expected_date), format="json"
+    )
+    body = assert_error(response, 422, "expected_date_out_of_range")
+    assert set(body["details"]) == {"expected_date", "earliest", "latest"}
+    assert not InboundStock.objects.filter(reference="PO-NEW").exists()
+
+
+@pytest.mark.parametrize("days", [-14, 0, 365])
+def test_inbound_expected_date_at_the_edges_of_the_window_is_accepted(world, api_client, days):
+    expected = (timezone.localdate() + dt.timedelta(days=days)).isoformat()
+    response = api_client.post(
+        "/api/v1/inbound/", _inbound_payload(expected_date=expected), format="json"
+    )
+    assert response.status_code == 201, response.json()
+
+
+@pytest.mark.parametrize("reference", ["PO\x001", "PO\n1", "PO\x1b[31m1", "PO\t1", "PO\x851"])
+def test_inbound_reference_with_control_characters_is_400(world, api_client, reference):
+    response = api_client.post(
+        "/api/v1/inbound/", _inbound_payload(reference=reference), format="json"
+    )
+    assert_error(response, 400, "invalid_request")
+    assert InboundStock.objects.filter(location__code="wh-a").count() == 1  # PO-A only
+
+
 def test_inbound_for_unknown_sku_is_404(world, api_client):
     payload = {
         "location": "wh-a",
         "sku": "NOPE",
         "reference": "PO-Z",
-        "expected_date": "2030-02-01",
+        "expected_date": IN_TWO_MONTHS,
         "quantity": 6,
     }
     assert_error(

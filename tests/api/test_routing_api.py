@@ -524,7 +524,8 @@ def test_promise_uses_the_locations_processing_days_and_cut_off(api_client, netw
     assert (ship["locations"], ship["earliest_date"]) == (["wh-berlin"], "2024-06-07")
 
 
-def test_promise_from_inbound_stock(api_client, network, at_time):
+def test_inbound_stock_is_not_promised_while_intake_refuses_it(api_client, network, at_time):
+    """Until pre-orders exist an order reserves stock on hand only: no date from inbound."""
     InboundStockFactory(
         location=network["munich"],
         product=network["cap"],
@@ -532,12 +533,18 @@ def test_promise_from_inbound_stock(api_client, network, at_time):
         quantity_expected=20,
     )
     ship = _options(_promise(api_client, [{"sku": "CAP", "quantity": 10}]))["ship"]
-    assert ship["available"] is True
-    assert ship["source"] == "inbound"
-    assert ship["in_stock_now"] is False
-    assert ship["locations"] == ["wh-munich"]
-    # Sellable Thursday (1 receiving day), ~505 km: 3 days in transit -> next Tuesday.
-    assert ship["earliest_date"] == "2024-06-11"
+    assert (ship["available"], ship["earliest_date"], ship["source"]) == (False, None, None)
+    order = {
+        "external_reference": "WEB-INBOUND",
+        "currency": "EUR",
+        "customer": {"email": "erika@example.com", "name": "Erika Mustermann"},
+        "shipping_address": {"street": "Alexanderplatz 1", "city": "Berlin", **BERLIN},
+        "lines": [{"sku": "CAP", "quantity": 10, "unit_price": "9.99"}],
+    }
+    refused = api_client.post(
+        "/api/v1/orders/", order, format="json", HTTP_IDEMPOTENCY_KEY="inbound-1"
+    )
+    assert (refused.status_code, refused.json()["code"]) == (409, "out_of_stock")
 
 
 def test_received_or_cancelled_inbound_stock_is_not_promised(api_client, network, at_time):

@@ -622,7 +622,7 @@ def test_inbound_create_is_open_with_everything_outstanding():
         location=location,
         product=product,
         reference="PO-1",
-        expected_date=dt.date(2025, 4, 1),
+        expected_date=timezone.localdate() + dt.timedelta(days=30),
         quantity=10,
         kind=InboundStock.Kind.TRANSFER,
     )
@@ -642,7 +642,7 @@ def test_inbound_create_rejects_non_positive_quantity():
             location=LocationFactory(),
             product=ProductFactory(),
             reference="PO-1",
-            expected_date=dt.date(2025, 4, 1),
+            expected_date=timezone.localdate() + dt.timedelta(days=30),
             quantity=0,
         )
     assert InboundStock.objects.count() == 0

@@ -27,6 +27,7 @@ MON = date(2024, 6, 3)
 TUE, WED, THU, FRI, SAT, SUN = (MON + timedelta(days=i) for i in range(1, 7))
 NEXT_MON, NEXT_TUE = MON + timedelta(days=7), MON + timedelta(days=8)
 MODEL = PromiseModel()
+PREORDERS = PromiseModel(sell_inbound=True)  # what pre-orders will need: dates from inbound
 NEAR_FRANKFURT = (50.30, 8.70)  # ~21 km north of Frankfurt: 1 day in transit
 HOME = Destination("DE", *FRANKFURT)
 
@@ -170,7 +171,9 @@ def test_ship_split_over_locations_from_on_hand():
 
 def test_ship_from_inbound():
     inbound = {1: [InboundSupply("A", 5, WED)]}
-    (ship,) = options([("A", 2)], [shipper(1, {"A": 1})], at(MON, 10), inbound=inbound)
+    (ship,) = options(
+        [("A", 2)], [shipper(1, {"A": 1})], at(MON, 10), inbound=inbound, model=PREORDERS
+    )
     assert ship.available and ship.source == "inbound" and not ship.in_stock_now
     assert ship.earliest_date == FRI.isoformat()  # sellable Thu, dispatched Thu, 1 day
 
@@ -253,7 +256,9 @@ def test_pickup_at_the_nearest_stores():
 
 def test_pickup_from_inbound_supply():
     inbound = {1: [InboundSupply("A", 2, WED)]}
-    _, pickup = options([("A", 1)], [store(1, {}, NEAR_FRANKFURT)], at(MON, 10), inbound=inbound)
+    _, pickup = options(
+        [("A", 1)], [store(1, {}, NEAR_FRANKFURT)], at(MON, 10), inbound=inbound, model=PREORDERS
+    )
     assert pickup.available and pickup.source == "inbound" and not pickup.in_stock_now
     assert pickup.ready_at == at(THU, 11).isoformat()  # sellable Thursday, opens 9 + 2 h
 
@@ -274,3 +279,16 @@ def test_pickup_after_closing_is_ready_the_next_day():
     _, pickup = options([("A", 1)], [store(1, {"A": 1}, NEAR_FRANKFURT)], at(MON, 19))
     assert pickup.ready_at == at(TUE, 11).isoformat()
     assert pickup.earliest_date == TUE.isoformat()
+
+
+def test_inbound_supply_is_not_promised_until_pre_orders_exist():
+    """Intake reserves only stock on hand: promise offers no date it would refuse."""
+    inbound = {1: [InboundSupply("A", 5, WED)], 2: [InboundSupply("A", 5, WED)]}
+    ship, pickup = options(
+        [("A", 2)],
+        [shipper(1, {"A": 1}), store(2, {"A": 1}, NEAR_FRANKFURT)],
+        at(MON, 10),
+        inbound=inbound,
+    )
+    assert (ship.available, ship.earliest_date, ship.source) == (False, None, None)
+    assert (pickup.available, pickup.earliest_date, pickup.source) == (False, None, None)
