@@ -31,13 +31,25 @@ def api_client(api_key):  # type: ignore[no-untyped-def]
     return client
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
-    # Tests that touch the database must run on PostgreSQL: fail loudly otherwise.
+    # Tests that touch the database run on PostgreSQL; on SQLite (oms.settings.test_sqlite)
+    # only those marked `sqlite_twin`. Fail loudly otherwise.
     from django.conf import settings
 
     engine = settings.DATABASES["default"]["ENGINE"]
-    if "postgresql" not in engine and any("db" in getattr(i, "fixturenames", ()) for i in items):
-        raise pytest.UsageError(f"The test suite needs PostgreSQL, not {engine}.")
+    if "postgresql" in engine:
+        return
+    unmarked = [
+        i.nodeid
+        for i in items
+        if "db" in getattr(i, "fixturenames", ()) and i.get_closest_marker("sqlite_twin") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            f"Only tests marked sqlite_twin run on {engine} (run with -m sqlite_twin); "
+            f"not: {unmarked[:5]}"
+        )
 
 
 def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from inventory.models import Location
 from inventory.services import stock_release
+from oms.db import violates_constraint
 from oms.errors import OMSError
 from oms.models import Channel
 
@@ -110,7 +111,7 @@ def order_create(*, channel: Channel, data: OrderInput, actor: str) -> Order:
             with transaction.atomic(savepoint=False):
                 order = _order_create(channel=channel, data=data, actor=actor)
         except IntegrityError as exc:
-            if "order_reference_unique_per_channel" in str(exc):
+            if violates_constraint(exc, Order, "order_reference_unique_per_channel"):
                 raise DuplicateOrder(details={"external_reference": data.external_reference})
             raise
     except OMSError as exc:

@@ -27,7 +27,8 @@ from tests.factories import (
     stock,
 )
 
-pytestmark = pytest.mark.django_db
+# sqlite_twin: also run on SQLite, the ORM twins of the hand-written SQL (scripts/test.sh).
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_twin]
 
 ORDERS = "/api/v1/orders/"
 

@@ -17,7 +17,8 @@ from inventory.services import ReservationRequest, stock_reserve
 from oms.models import ApiKey, Channel
 from tests.factories import LocationFactory, ProductFactory, stock
 
-pytestmark = pytest.mark.django_db
+# sqlite_twin: also run on SQLite, the ORM twins of the hand-written SQL (scripts/test.sh).
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_twin]
 
 # The COPY fast path (PostgreSQL) and the portable stock-feed path must behave alike.
 PATHS = [pytest.param([], id="copy"), pytest.param(["--portable"], id="portable")]

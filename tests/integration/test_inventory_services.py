@@ -41,7 +41,8 @@ from inventory.services import (
 from inventory.signals import stock_arrived
 from tests.factories import InboundStockFactory, LocationFactory, ProductFactory, stock
 
-pytestmark = pytest.mark.django_db
+# sqlite_twin: also run on SQLite, the ORM twins of the hand-written SQL (scripts/test.sh).
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_twin]
 
 Kind = StockMovement.Kind
 T0 = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
