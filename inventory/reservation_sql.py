@@ -4,13 +4,15 @@ reservation rows and their ledger movements together (docs/decisions/0004-lean-o
 Same rules as the portable path in `inventory.services.stock_reserve`, fewer round trips:
 - one level: a conditional UPDATE (`... WHERE on_hand >= reserved + safety_stock + qty`); when
   it matches no row nothing is written and no row stays locked;
-- several levels: they are locked first, in primary-key order (`ORDER BY id FOR UPDATE` locks
+- several levels: they are locked first, in primary-key order (`ORDER BY id FOR NO KEY UPDATE`
+  locks
   after sorting; the update waits for all of them through `all_locked`), then each gets the
   same conditional UPDATE. The condition lives in the UPDATE itself, so PostgreSQL re-checks
   it on the newest row version (a value read by the locking SELECT can be older). When a
   level is short, no reservation is written and the caller rolls back to its savepoint,
   which undoes the levels already updated and drops the locks.
-The reservations are inserted in request order, so their ids ascend with it.
+The statement returns each reservation's id with its level and holder; the caller matches them
+to its requests by (level, holder), never by position.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ _SEVERAL_LEVELS = f"""
 wanted (level_id, qty) AS (SELECT * FROM unnest(%(levels)s::bigint[], %(qtys)s::integer[])),
 locked AS MATERIALIZED (
     SELECT s.id FROM {_LEVEL} AS s WHERE s.id = ANY(%(levels)s::bigint[])
-    ORDER BY s.id FOR UPDATE
+    ORDER BY s.id FOR NO KEY UPDATE
 ),
 all_locked AS MATERIALIZED (SELECT count(*) AS n FROM locked),
 granted AS (
@@ -72,13 +74,22 @@ movements AS (
     FROM reservations AS res ORDER BY res.id
 )
 SELECT (SELECT ok FROM verdict),
-       (SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM reservations)"""
+       (SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM reservations),
+       (SELECT coalesce(array_agg(stock_level_id ORDER BY id), '{{}}') FROM reservations),
+       (SELECT coalesce(array_agg(holder ORDER BY id), '{{}}') FROM reservations)"""
+
+
+@dataclass(frozen=True)
+class ReservedRow:
+    id: int
+    stock_level_id: int
+    holder: str
 
 
 @dataclass(frozen=True)
 class ReserveResult:
     ok: bool
-    reservation_ids: list[int]
+    reservations: list[ReservedRow]  # in id order
 
 
 def reserve_levels(
@@ -111,5 +122,9 @@ def reserve_levels(
         params.update(levels=levels, qtys=[per_level[level] for level in levels])
     with connection.cursor() as cursor:
         cursor.execute("WITH " + head + _WRITES, params)
-        ok, ids = cursor.fetchone()
-    return ReserveResult(ok=bool(ok), reservation_ids=list(ids))
+        ok, ids, levels_of, holders = cursor.fetchone()
+    rows = [
+        ReservedRow(id=pk, stock_level_id=level, holder=holder)
+        for pk, level, holder in zip(ids, levels_of, holders, strict=True)
+    ]
+    return ReserveResult(ok=bool(ok), reservations=rows)

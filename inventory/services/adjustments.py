@@ -76,7 +76,7 @@ def stock_set_safety(
     with transaction.atomic():
         pair = (location.pk, product.pk)
         level_id = stock_level_ids([pair], create=True)[pair]
-        level = StockLevel.objects.select_for_update().get(pk=level_id)
+        level = StockLevel.objects.select_for_update(no_key=True).get(pk=level_id)
         delta = safety_stock - level.safety_stock
         if delta:
             level.safety_stock = safety_stock

@@ -120,7 +120,7 @@ def stock_feed_apply(
         ids = stock_level_ids(((loc, prod) for _, _, loc, prod in resolved), create=True)
         levels = {
             lvl.pk: lvl
-            for lvl in StockLevel.objects.select_for_update()
+            for lvl in StockLevel.objects.select_for_update(no_key=True)
             .filter(pk__in=ids.values())
             .order_by("pk")
         }

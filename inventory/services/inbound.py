@@ -87,7 +87,7 @@ def inbound_receive(*, inbound_id: int, quantity: int, actor: str) -> InboundSto
         # of=("self",): without it FOR UPDATE also locks the joined location and product
         # rows, so receipts of one SKU anywhere would queue behind each other.
         inbound = (
-            InboundStock.objects.select_for_update(of=("self",))
+            InboundStock.objects.select_for_update(of=("self",), no_key=True)
             .select_related("location", "product")
             .get(pk=inbound_id)
         )
@@ -115,7 +115,7 @@ def inbound_receive(*, inbound_id: int, quantity: int, actor: str) -> InboundSto
 
 def inbound_cancel(*, inbound_id: int) -> InboundStock:
     with transaction.atomic():
-        inbound = InboundStock.objects.select_for_update().get(pk=inbound_id)
+        inbound = InboundStock.objects.select_for_update(no_key=True).get(pk=inbound_id)
         if inbound.status != InboundStock.Status.OPEN:
             raise InboundNotOpen(details={"inbound_id": inbound.pk, "status": inbound.status})
         inbound.status = InboundStock.Status.CANCELLED

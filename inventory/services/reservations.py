@@ -191,8 +191,16 @@ def _reserve_in_one_statement(
         raise InsufficientStock(
             lines=[ln for ln in lines if ln["available"] < ln["requested"]] or lines
         )
+    # Matched by (level, holder), not by position; requests with the same level and holder
+    # take that pair's ids in insertion order.
+    ids_by_pair: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for row in result.reservations:
+        ids_by_pair[(row.stock_level_id, row.holder)].append(row.id)
+    if len(result.reservations) != len(ordered):
+        raise RuntimeError("The reservation statement wrote a different number of rows.")
     reservations = []
-    for pk, (level_id, quantity, holder) in zip(result.reservation_ids, ordered, strict=True):
+    for level_id, quantity, holder in ordered:
+        pk = ids_by_pair[(level_id, holder)].pop(0)
         reservation = Reservation(
             pk=pk,
             stock_level_id=level_id,
@@ -219,7 +227,9 @@ def _close_reservations(
 ) -> list[Reservation]:
     with transaction.atomic():
         locked = list(
-            Reservation.objects.select_for_update().filter(pk__in=reservation_ids).order_by("pk")
+            Reservation.objects.select_for_update(no_key=True)
+            .filter(pk__in=reservation_ids)
+            .order_by("pk")
         )
         active = [r for r in locked if r.status == Reservation.Status.ACTIVE]
         if strict and len(active) != len(set(reservation_ids)):
@@ -312,7 +322,7 @@ def stock_reservation_reduce(
     if by <= 0:
         raise ValueError("Reduce by a positive quantity.")
     with transaction.atomic():
-        res = Reservation.objects.select_for_update().get(pk=reservation_id)
+        res = Reservation.objects.select_for_update(no_key=True).get(pk=reservation_id)
         if res.status != Reservation.Status.ACTIVE:
             raise ReservationNotActive(details={"reservation_ids": [res.pk]})
         if by > res.quantity:

@@ -23,6 +23,9 @@ from .parsing import (
     below_reserved_message,
 )
 
+_LEVEL = StockLevel._meta.db_table
+_MOVEMENT = StockMovement._meta.db_table
+
 _CREATE_ROWS = """
 DROP TABLE IF EXISTS stock_import_rows;
 CREATE TEMPORARY TABLE stock_import_rows (
@@ -36,13 +39,13 @@ CREATE TEMPORARY TABLE stock_import_rows (
 
 # Levels the file touches, locked in primary-key order: the order reservations use, so an
 # import and a checkout cannot deadlock. Levels are only read after the lock is held.
-_LOCK_LEVELS = """
+_LOCK_LEVELS = f"""
 SELECT count(*) FROM (
     SELECT 1
-    FROM inventory_stocklevel sl
+    FROM {_LEVEL} sl
     JOIN stock_import_rows r ON r.location_id = sl.location_id AND r.product_id = sl.product_id
     ORDER BY sl.id
-    FOR UPDATE OF sl
+    FOR NO KEY UPDATE OF sl
 ) AS locked
 """
 
@@ -50,7 +53,7 @@ SELECT count(*) FROM (
 # movements need no join back after the upsert. The DROP is its own statement: with
 # server-side binding a statement with parameters must be a single command.
 _DROP_PLAN = "DROP TABLE IF EXISTS stock_import_plan"
-_CREATE_PLAN = """
+_CREATE_PLAN = f"""
 CREATE TEMPORARY TABLE stock_import_plan ON COMMIT DROP AS
 SELECT
     r.line,
@@ -63,9 +66,9 @@ SELECT
     COALESCE(sl.reserved, 0) AS reserved,
     sl.id IS NULL AS is_new,
     COALESCE(sl.last_counted_at >= %(counted_at)s, false) AS stale,
-    COALESCE(sl.id, nextval(pg_get_serial_sequence('inventory_stocklevel', 'id'))) AS level_id
+    COALESCE(sl.id, nextval(pg_get_serial_sequence('{_LEVEL}', 'id'))) AS level_id
 FROM stock_import_rows r
-LEFT JOIN inventory_stocklevel sl
+LEFT JOIN {_LEVEL} sl
     ON sl.location_id = r.location_id AND sl.product_id = r.product_id
 """
 
@@ -97,8 +100,8 @@ LIMIT %(limit)s
 # rows through ON CONFLICT). New levels are inserted with the ids the plan gave them;
 # ON CONFLICT catches a level someone else created since the plan was made, and the row
 # count then tells (the whole import is refused rather than computed from a stale zero).
-_UPDATE_LEVELS = """
-UPDATE inventory_stocklevel AS sl SET
+_UPDATE_LEVELS = f"""
+UPDATE {_LEVEL} AS sl SET
     on_hand = p.on_hand,
     safety_stock = p.safety_stock,
     last_counted_at = %(counted_at)s,
@@ -107,8 +110,8 @@ FROM stock_import_plan p
 WHERE sl.id = p.level_id AND NOT p.is_new AND NOT p.stale
 """
 
-_INSERT_LEVELS = """
-INSERT INTO inventory_stocklevel (
+_INSERT_LEVELS = f"""
+INSERT INTO {_LEVEL} (
     id, location_id, product_id, on_hand, reserved, safety_stock, last_counted_at, updated_at
 )
 SELECT level_id, location_id, product_id, on_hand, 0, safety_stock, %(counted_at)s, %(now)s
@@ -119,7 +122,7 @@ ON CONFLICT (location_id, product_id) DO NOTHING
 """
 
 _INSERT_MOVEMENTS = f"""
-INSERT INTO inventory_stockmovement (
+INSERT INTO {_MOVEMENT} (
     stock_level_id, kind, on_hand_delta, reserved_delta, safety_stock_delta,
     reason, reference, actor, reservation_id, created_at
 )

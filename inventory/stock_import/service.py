@@ -35,6 +35,7 @@ from typing import TextIO
 
 from django.db import connection, transaction
 
+from ..models import StockLevel, StockMovement
 from .parsing import (
     DEFAULT_REASON,
     Catalogue,
@@ -116,7 +117,7 @@ def stock_import(
         # loop over a million levels x a million movements, and 20 ms of planning for the
         # availability query).
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE inventory_stocklevel, inventory_stockmovement")
+            cursor.execute(f"ANALYZE {StockLevel._meta.db_table}, {StockMovement._meta.db_table}")
     return result
 
 

@@ -87,6 +87,34 @@ def level() -> StockLevel:
 # --- Reservations --------------------------------------------------------------------------
 
 
+def test_returned_reservations_match_their_rows_by_level_and_holder():
+    """The one-statement path maps the ids it gets back by (level, holder), not by position."""
+    levels = [stock(LocationFactory(), ProductFactory(), on_hand=10) for _ in range(3)]
+    requests = [
+        req(levels[2], 1, "line:1"),
+        req(levels[0], 2, "line:2"),
+        req(levels[1], 3, "line:3"),
+        req(levels[0], 4, "line:4"),
+        req(levels[0], 1, "line:4"),  # same level and holder twice
+    ]
+
+    reserved = stock_reserve(requests=requests, actor="test")
+
+    first, second, third = (lvl.pk for lvl in levels)
+    assert [(r.stock_level_id, r.holder, r.quantity) for r in reserved] == [
+        (third, "line:1", 1),
+        (first, "line:2", 2),
+        (second, "line:3", 3),
+        (first, "line:4", 4),
+        (first, "line:4", 1),
+    ]
+    rows = {
+        row.pk: (row.stock_level_id, row.holder, row.quantity)
+        for row in Reservation.objects.filter(pk__in=[r.pk for r in reserved])
+    }
+    assert rows == {r.pk: (r.stock_level_id, r.holder, r.quantity) for r in reserved}
+
+
 def test_reserve_holds_units_and_writes_movement_with_actor_and_reference(level):
     (reservation,) = stock_reserve(
         requests=[req(level, 3, holder="fulfilment-line:7")], actor="user:alice", reference="O-1"
