@@ -25,12 +25,14 @@ RAW_SQL_MODULES = [
     "inventory.services.feeds",
     "orders.events",
     "orders.idempotency",
+    "oms.hub.publish",
 ]
 # The modules whose statements insert rows.
 INSERTING_MODULES = [
     "inventory.reservation_sql",
     "inventory.stock_import.postgres",
     "orders.events",
+    "oms.hub.publish",
 ]
 
 INSERT = re.compile(r"INSERT\s+INTO\s+([a-z_][a-z0-9_]*)\s*\(([^)]*)\)", re.IGNORECASE)
