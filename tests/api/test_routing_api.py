@@ -526,6 +526,8 @@ def test_promise_uses_the_locations_processing_days_and_cut_off(api_client, netw
 
 def test_inbound_stock_is_not_promised_while_intake_refuses_it(api_client, network, at_time):
     """Until pre-orders exist an order reserves stock on hand only: no date from inbound."""
+    from tests.factories import BERLIN as BERLIN_ADDRESS
+
     InboundStockFactory(
         location=network["munich"],
         product=network["cap"],
@@ -538,7 +540,7 @@ def test_inbound_stock_is_not_promised_while_intake_refuses_it(api_client, netwo
         "external_reference": "WEB-INBOUND",
         "currency": "EUR",
         "customer": {"email": "erika@example.com", "name": "Erika Mustermann"},
-        "shipping_address": {"street": "Alexanderplatz 1", "city": "Berlin", **BERLIN},
+        "shipping_address": dict(BERLIN_ADDRESS),
         "lines": [{"sku": "CAP", "quantity": 10, "unit_price": "9.99"}],
     }
     refused = api_client.post(
