@@ -81,7 +81,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             created_by=user_actor(request.user),
         )
         obj.pk = key.pk
-        obj.__dict__.update(key.__dict__)
+        obj.refresh_from_db()  # the admin logs and redirects to the row the service created
         messages.warning(
             request,
             f"New API key (shown once, only its hash is stored): {raw}",

@@ -108,12 +108,14 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     key_hash = models.CharField(max_length=64, editable=False)
     scopes = models.JSONField(default=list, blank=True)
-    location = models.ForeignKey(
-        "inventory.Location",
+    # A location system's key: the id of its location (it then sees that location's
+    # fulfilments). A plain id, not a foreign key, because locations are inventory's and the
+    # platform sits below inventory; inventory checks and binds it (inventory/api_keys.py) and
+    # revokes the keys of a location that is deleted.
+    location_id = models.BigIntegerField(
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
-        related_name="api_keys",
+        db_index=True,
         help_text="Set for a location system's key: it then sees that location's fulfilments.",
     )
     created_at = models.DateTimeField(auto_now_add=True)

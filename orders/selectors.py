@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
-from oms.models import ApiKey
+from oms.models import ApiKey, Channel
+from routing.planner import Destination, PlanLine, RoutingRequest
+from routing.replay import ReplayOrder
 
 from .errors import FulfilmentNotFound, OrderNotFound
 from .models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderEvent
@@ -90,3 +94,35 @@ def fulfilment_get_for_key(*, key: ApiKey, fulfilment_id: int) -> Fulfilment:
     if fulfilment is None:
         raise FulfilmentNotFound(details={"fulfilment_id": fulfilment_id})
     return fulfilment
+
+
+def replay_orders_recent(*, limit: int, channel: Channel | None) -> list[ReplayOrder]:
+    """The `limit` most recent orders (of `channel`, or all) as routing requests for
+    `routing.replay`: open quantities, as placed (no reroute exclusions)."""
+    qs = Order.objects.select_related("channel").prefetch_related("lines")
+    if channel is not None:
+        qs = qs.filter(channel=channel)
+    orders = []
+    for order in qs.order_by("-placed_at", "-pk")[:limit]:
+        lines = []
+        for line in order.lines.all():
+            quantity = line.quantity - line.cancelled_quantity
+            if quantity > 0:
+                lines.append(PlanLine(str(line.pk), line.sku, quantity, Decimal(line.unit_price)))
+        if not lines:
+            continue
+        orders.append(
+            ReplayOrder(
+                reference=f"{order.channel.code}/{order.external_reference}",
+                request=RoutingRequest(
+                    lines=tuple(lines),
+                    destination=Destination(
+                        order.shipping_country, order.shipping_latitude, order.shipping_longitude
+                    ),
+                    delivery_type=order.delivery_type,
+                    pickup_location_id=order.pickup_location_id,
+                    channel_id=order.channel_id,
+                ),
+            )
+        )
+    return orders

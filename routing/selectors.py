@@ -11,10 +11,9 @@ from routing.simulation import (
 )
 from routing.snapshot import (
     CapacityHook,
+    CapacityUsed,
     LocationRow,
     Snapshot,
-    capacity_used,
-    capacity_used_today,
     routing_snapshot,
     snapshot_locations,
 )
@@ -27,8 +26,7 @@ __all__ = [
     "Promise",
     "Simulation",
     "Snapshot",
-    "capacity_used",
-    "capacity_used_today",
+    "CapacityUsed",
     "delivery_promise",
     "inbound_supply",
     "route_simulate",

@@ -28,7 +28,7 @@ from routing.promising import (
     PromiseModel,
     promise_delivery_options,
 )
-from routing.snapshot import CapacityHook, capacity_used_today, routing_snapshot
+from routing.snapshot import CapacityUsed, routing_snapshot
 from routing.strategy_selection import ChosenStrategy, strategy_for_context, strategy_version_get
 
 
@@ -48,7 +48,7 @@ def route_simulate(
     pickup_location_code: str | None = None,
     excluded_location_codes: Sequence[str] = (),
     strategy_version_id: int | None = None,
-    capacity_used: Mapping[int, int] | CapacityHook | None = None,
+    capacity_used: CapacityUsed,
 ) -> Simulation:
     """Plan an order for `channel` without reserving anything (what-if routing).
 
@@ -78,8 +78,6 @@ def route_simulate(
     problems = validate_strategy(chosen.config)
     if problems:  # a draft saved outside the admin can be broken: say so, do not crash
         raise StrategyInvalid(details={"problems": problems})
-    if capacity_used is None:
-        capacity_used = capacity_used_today  # called only if some location has a capacity
     snapshot = routing_snapshot(
         skus=[line.sku for line in lines],
         channel=channel,
@@ -152,7 +150,7 @@ def delivery_promise(
     destination: Destination,
     max_pickup_stores: int = 3,
     now: datetime | None = None,
-    capacity_used: Mapping[int, int] | CapacityHook | None = None,
+    capacity_used: CapacityUsed,
 ) -> Promise:
     """Delivery options (ship; click & collect at the nearest stores) with earliest dates.
 
@@ -169,7 +167,7 @@ def delivery_promise(
     snapshot = routing_snapshot(
         skus=skus,
         channel=channel,
-        capacity_used=capacity_used_today if capacity_used is None else capacity_used,
+        capacity_used=capacity_used,
     )
     unknown = sorted(set(skus) - snapshot.product_ids.keys())
     if unknown:

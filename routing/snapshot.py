@@ -13,6 +13,12 @@ from oms.models import Channel
 from routing import config_cache
 from routing.planner import Candidate
 
+# Today's capacity use per location (location id -> fulfilments), or a function returning it
+# (called only when some candidate has a daily capacity). Routing does not own fulfilments:
+# the orders app passes its count in (routing/capacity.py).
+CapacityHook = Callable[[], Mapping[int, int]]
+CapacityUsed = Mapping[int, int] | CapacityHook
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -98,7 +104,7 @@ def routing_snapshot(
     *,
     skus: Sequence[str],
     channel: Channel | None,
-    capacity_used: Mapping[int, int] | Callable[[], Mapping[int, int]] | None = None,
+    capacity_used: CapacityUsed,
     extra_location_ids: Sequence[int] = (),
     product_ids: Mapping[str, int] | None = None,
 ) -> Snapshot:
@@ -128,9 +134,7 @@ def routing_snapshot(
             if available > 0:
                 atp[loc_id][sku_of[prod_id]] = available
     used: Mapping[int, int] = {}
-    if capacity_used is not None and any(
-        loc.daily_capacity is not None for loc in locations.values()
-    ):
+    if any(loc.daily_capacity is not None for loc in locations.values()):
         used = capacity_used() if callable(capacity_used) else capacity_used
     candidates = [
         Candidate(
@@ -163,30 +167,3 @@ def routing_snapshot(
         locations=locations,
         level_ids=level_ids,
     )
-
-
-CapacityHook = Callable[[], Mapping[int, int]]
-
-
-def capacity_used(*, hook: CapacityHook | None) -> dict[int, int]:
-    """Orders each location has taken today (location id -> count), from `hook`.
-
-    Routing does not own fulfilments, so the count comes from whoever does (the orders app)
-    through a hook; without one, nothing counts as used and only configured capacity applies.
-    """
-    if hook is None:
-        return {}
-    return {int(location_id): int(count) for location_id, count in hook().items()}
-
-
-def _orders_capacity_hook() -> CapacityHook | None:
-    try:
-        from orders.selectors import fulfilments_today_by_location
-    except ImportError:  # the orders app does not provide the count (yet)
-        return None
-    return fulfilments_today_by_location
-
-
-def capacity_used_today() -> dict[int, int]:
-    """Today's fulfilments per location as counted by the orders app ({} if it cannot tell)."""
-    return capacity_used(hook=_orders_capacity_hook())

@@ -15,6 +15,8 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy (pure routing core + services, django-stubs)"
 .venv/bin/mypy
+echo "== layers (import-linter: oms <- inventory <- routing <- orders <- returns; pure planner)"
+.venv/bin/lint-imports
 echo "== migrations complete"
 .venv/bin/python manage.py makemigrations --check --dry-run
 echo "== deploy checks (production settings)"

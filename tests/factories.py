@@ -200,12 +200,12 @@ def level_of(location: Location, product: Product) -> StockLevel:
 
 def raw_api_key(channel: Channel, scopes: list[str], location: Location | None = None) -> str:
     """A new API key for `channel` (optionally a location system's key); returns the secret."""
+    from inventory.api_keys import api_key_location_bind
     from oms.services import api_key_create
 
     key, raw = api_key_create(channel=channel, name=f"key-{next(_order_refs)}", scopes=scopes)
     if location is not None:
-        key.location = location
-        key.save(update_fields=["location"])
+        api_key_location_bind(key=key, location_code=location.code)
     return raw
 
 

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from oms.api.context import request_channel
 from oms.api.exceptions import error_responses
 from routing import selectors
+from routing.capacity import capacity_source
 from routing.planner import Destination, PlanLine
 from routing.promising import PromiseItem, PromiseModel
 
@@ -125,6 +126,7 @@ class SimulateView(APIView):
             pickup_location_code=v.get("pickup_location"),
             excluded_location_codes=v["excluded_locations"],
             strategy_version_id=v["strategy_version"],
+            capacity_used=capacity_source(),
         )
         return Response(s.SimulateOutputSerializer(_simulation_body(result)).data)
 
@@ -204,6 +206,7 @@ class PromiseView(APIView):
                 country=dest["country"], latitude=dest["latitude"], longitude=dest["longitude"]
             ),
             max_pickup_stores=v["max_pickup_stores"],
+            capacity_used=capacity_source(),
         )
         codes = promise.location_codes
         body = {

@@ -1,22 +1,25 @@
-"""manage.py routing_replay: what would a draft strategy have done to recent orders?"""
+"""manage.py routing_replay: what would a draft strategy have done to recent orders?
+
+In orders (not routing) because it reads the orders and their capacity use; the replay itself
+(routing.replay) and the file format (routing.replay_input) are routing's."""
 
 from __future__ import annotations
 
 import json
 import textwrap
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from inventory.models import Location
 from oms.management.base import DocumentedCommand
 from oms.models import Channel
+from orders.selectors import fulfilments_today_by_location, replay_orders_recent
 from routing.models import StrategyVersion
-from routing.planner import Destination, PlanLine, RoutingRequest, StrategyConfig, validate_strategy
-from routing.replay import ReplayOrder, format_report, replay
-from routing.selectors import capacity_used_today, routing_snapshot
+from routing.planner import StrategyConfig, validate_strategy
+from routing.replay import format_report, replay
+from routing.replay_input import ReplayFileError, replay_orders_from_file
+from routing.snapshot import routing_snapshot
 
 STOCK_NOTE = (
     "Stock: today's snapshot (on hand - reserved - safety stock now, and today's capacity use), "
@@ -86,15 +89,18 @@ of --channel); with --channel, file orders of other channels are left out.
             if channel is None:
                 raise CommandError(f"Unknown channel {options['channel']!r}.")
         if options["file"]:
-            orders = _file_orders(Path(options["file"]), channel)
+            try:
+                orders = replay_orders_from_file(path=Path(options["file"]), channel=channel)
+            except ReplayFileError as exc:
+                raise CommandError(str(exc))
         else:
-            orders = _db_orders(options["orders"], channel)
+            orders = replay_orders_recent(limit=options["orders"], channel=channel)
         skus = {line.sku for order in orders for line in order.request.lines}
         pickups = {o.request.pickup_location_id for o in orders} - {None}
         snapshot = routing_snapshot(
             skus=sorted(skus),
             channel=channel,
-            capacity_used=capacity_used_today,
+            capacity_used=fulfilments_today_by_location,
             extra_location_ids=sorted(pickups),  # type: ignore[arg-type]
         )
         report = replay(
@@ -136,100 +142,3 @@ def _baseline(draft: StrategyVersion, against: int | None) -> tuple[StrategyConf
     if active is not None:
         return active.to_config(), _label(active)
     return StrategyConfig(), "built-in default"
-
-
-def _file_orders(path: Path, channel: Channel | None) -> list[ReplayOrder]:
-    from rest_framework import serializers
-
-    from routing.api.serializers import SimulateInputSerializer
-
-    try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise CommandError(f"Cannot read {path}: {exc}")
-    if not isinstance(rows, list):
-        raise CommandError(f"{path}: expected a JSON list of orders.")
-
-    class FileOrder(SimulateInputSerializer):
-        reference = serializers.CharField(max_length=100, required=False)
-        channel = serializers.CharField(max_length=50, required=False, allow_null=True)
-        pickup_location = serializers.CharField(max_length=50, required=False, allow_null=True)
-
-    parsed = []
-    errors = []
-    for position, row in enumerate(rows, start=1):
-        data = FileOrder(data=row)
-        if data.is_valid():
-            parsed.append((position, data.validated_data))
-        else:
-            errors.append(f"order {position}: {json.dumps(data.errors)}")
-    if errors:
-        raise CommandError("Invalid orders in the file:\n" + "\n".join(errors[:20]))
-    channel_codes = {v["channel"] for _, v in parsed if v.get("channel")}
-    channel_ids = dict(Channel.objects.filter(code__in=channel_codes).values_list("code", "pk"))
-    location_codes = {v["pickup_location"] for _, v in parsed if v.get("pickup_location")}
-    location_ids = dict(Location.objects.filter(code__in=location_codes).values_list("code", "pk"))
-    unknown = sorted(channel_codes - channel_ids.keys()) + sorted(
-        location_codes - location_ids.keys()
-    )
-    if unknown:
-        raise CommandError(f"Unknown channel or location codes: {', '.join(unknown)}")
-    orders = []
-    for position, v in parsed:
-        channel_id = channel_ids.get(v.get("channel") or "")
-        if channel is not None:
-            if channel_id not in (None, channel.pk):
-                continue
-            channel_id = channel.pk
-        dest = v["destination"]
-        orders.append(
-            ReplayOrder(
-                reference=v.get("reference") or f"#{position}",
-                request=RoutingRequest(
-                    lines=tuple(
-                        PlanLine(str(i), line["sku"], line["quantity"], line["unit_price"])
-                        for i, line in enumerate(v["lines"], start=1)
-                    ),
-                    destination=Destination(dest["country"], dest["latitude"], dest["longitude"]),
-                    delivery_type=v["delivery_type"],
-                    pickup_location_id=location_ids.get(v.get("pickup_location") or ""),
-                    channel_id=channel_id,
-                ),
-            )
-        )
-    return orders
-
-
-def _db_orders(limit: int, channel: Channel | None) -> list[ReplayOrder]:
-    """The most recent orders as they were placed (open quantities, no reroute exclusions)."""
-    try:
-        from orders.models import Order
-    except ImportError:
-        raise CommandError("The orders app provides no orders yet; replay a --file instead.")
-    qs = Order.objects.select_related("channel").prefetch_related("lines")
-    if channel is not None:
-        qs = qs.filter(channel=channel)
-    orders = []
-    for order in qs.order_by("-placed_at", "-pk")[:limit]:
-        lines = []
-        for line in order.lines.all():
-            quantity = line.quantity - getattr(line, "cancelled_quantity", 0)
-            if quantity > 0:
-                lines.append(PlanLine(str(line.pk), line.sku, quantity, Decimal(line.unit_price)))
-        if not lines:
-            continue
-        orders.append(
-            ReplayOrder(
-                reference=f"{order.channel.code}/{order.external_reference}",
-                request=RoutingRequest(
-                    lines=tuple(lines),
-                    destination=Destination(
-                        order.shipping_country, order.shipping_latitude, order.shipping_longitude
-                    ),
-                    delivery_type=order.delivery_type,
-                    pickup_location_id=order.pickup_location_id,
-                    channel_id=order.channel_id,
-                ),
-            )
-        )
-    return orders

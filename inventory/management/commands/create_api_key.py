@@ -1,4 +1,6 @@
-"""manage.py create_api_key: a channel API key, shown once."""
+"""manage.py create_api_key: a channel API key (optionally a location system's), shown once.
+
+In inventory (not oms) because binding a key to a location is inventory's check."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from inventory.api_keys import api_key_location_bind
+from inventory.errors import UnknownLocation
 from oms.models import ApiKey, Channel
 from oms.services import api_key_create
 
@@ -31,6 +35,12 @@ class Command(BaseCommand):
             help="A scope to grant (repeat for several): "
             + ", ".join(s.value for s in ApiKey.Scope)
             + ".",
+        )
+        parser.add_argument(
+            "--location",
+            metavar="LOCATION_CODE",
+            help="Bind the key to this location (a location system's key: it then sees that "
+            "location's fulfilments). Give it the 'location' scope.",
         )
         parser.add_argument(
             "--create-channel",
@@ -80,6 +90,11 @@ class Command(BaseCommand):
                 )
             except ValueError as exc:
                 raise CommandError(str(exc))
+            if options["location"]:
+                try:
+                    api_key_location_bind(key=key, location_code=options["location"])
+                except UnknownLocation:
+                    raise CommandError(f"Unknown location '{options['location']}'.")
         if options["quiet"]:
             self.stdout.write(raw)
             return
@@ -87,7 +102,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Created channel {channel.code} ({channel.name}).")
         self.stdout.write(
             f"Created API key '{key.name}' for channel {channel.code} "
-            f"(prefix {key.prefix}, scopes: {', '.join(key.scopes) or 'none'}).\n\n"
+            f"(prefix {key.prefix}, scopes: {', '.join(key.scopes) or 'none'}"
+            + (f", location: {options['location']}" if options["location"] else "")
+            + ").\n\n"
             f"    {raw}\n"
         )
         self.stdout.write(

@@ -1,4 +1,7 @@
-"""The periodic jobs: expire checkout holds, route the waiting room, deliver and sweep."""
+"""manage.py run_jobs: expire checkout holds, route the waiting room, deliver and sweep.
+
+It lives in orders because the jobs it runs are the orders app's (and the deliveries of the
+events it writes)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,10 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from oms.jobs import uses_broker
+from oms.tasks import deliver_until_empty, deliveries_sweep
+from orders.idempotency import idempotency_records_purge
+from orders.services import holds_expire, waiting_room_process
+from orders.tasks import expire_checkout_holds, route_waiting_orders
 
 
 class Command(BaseCommand):
@@ -29,10 +36,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from oms.tasks import deliver_until_empty, deliveries_sweep
-        from orders.services import holds_expire, waiting_room_process
-        from orders.tasks import expire_checkout_holds, route_waiting_orders
-
         enqueue = options["enqueue"]
         if enqueue and not uses_broker():
             self.stderr.write("--enqueue needs REDIS_URL; running the jobs in-process instead.")
@@ -44,8 +47,6 @@ class Command(BaseCommand):
                 due = deliveries_sweep()
                 self.stdout.write(f"enqueued periodic jobs; deliveries due: {due}")
             else:
-                from orders.idempotency import idempotency_records_purge
-
                 expired = holds_expire()
                 idempotency_records_purge()
                 waiting = waiting_room_process()
