@@ -8,7 +8,7 @@ HELP = "Set for a location system's key: it then sees that location's fulfilment
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("oms", "0003_channel_routing_stamp"),
+        ("oms", "0004_payments"),
     ]
 
     operations = [
