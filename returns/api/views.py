@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inventory.api_keys import api_key_location
 from inventory.models import Location
 from oms.api.context import request_actor, request_key
 from oms.api.exceptions import error_responses
@@ -94,7 +95,7 @@ class ReturnListCreateView(generics.ListAPIView):
             data = s.ReturnCreateInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             v = data.validated_data
-            location = key.location
+            location = api_key_location(key=key)
             if location is not None:
                 served = Order.objects.filter(
                     pk=v["order_id"], channel__in=location.channels.all()
@@ -168,7 +169,7 @@ class ReturnReceiveView(_ReturnAction):
         data = s.ReceiveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        location = key.location
+        location = api_key_location(key=key)
         if location is None:
             location = Location.objects.filter(code=v.get("location", "")).first()
             if location is None:
