@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .decision_logs import decision_log_expand
 from .events import EventType
 from .models import DeliveryType, FulfilmentState, OrderEvent
 
@@ -392,6 +393,7 @@ def _objective_text(objective: Mapping[str, Any]) -> str:
 
 def describe_decision(log: Mapping[str, Any], *, routable: bool, trigger: str = "") -> DecisionView:
     """Tables and sentences for one stored decision log (routing.explain.decision_log)."""
+    log = decision_log_expand(dict(log))
     strategy = log.get("strategy") or {}
     chosen = log.get("chosen") or {}
     entries = list(log.get("candidates") or ())

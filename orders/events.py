@@ -26,6 +26,7 @@ from oms.hub.publish import (
 from oms.hub.targets import MessageDraft, PlannedDelivery, plan_deliveries
 
 from . import event_types as et
+from .decision_logs import decision_log_compact
 from .models import Order, OrderEvent, RoutingDecision
 
 
@@ -86,8 +87,13 @@ class EventRecorder:
         self.decisions: list[RoutingDecision] = []
 
     def add_decision(self, decision: RoutingDecision) -> None:
-        """A routing decision log, written by `flush` with the events."""
+        """A routing decision log, written by `flush` with the events (stored compactly)."""
+        decision.log = decision_log_compact(decision.log)
         self.decisions.append(decision)
+
+    def discard_decisions(self) -> None:
+        """Forget the collected decisions (a waiting-room retry that decided nothing new)."""
+        self.decisions = []
 
     def add(self, event: et.OrderEventData) -> None:
         """Record one event; public ones are also published to the channel."""

@@ -237,3 +237,11 @@ OMS_API_KEY_PREFIX = "oms"
 # announced) and at most this many days ahead.
 OMS_INBOUND_MAX_DAYS_LATE = int(os.environ.get("OMS_INBOUND_MAX_DAYS_LATE", "14"))
 OMS_INBOUND_MAX_DAYS_AHEAD = int(os.environ.get("OMS_INBOUND_MAX_DAYS_AHEAD", "365"))
+
+# The waiting room (orders/services/waiting_room.py): orders tried per run, and how often a
+# run retries every waiting order rather than only those whose SKUs got stock.
+WAITING_ROOM_BATCH_SIZE = int(os.environ.get("WAITING_ROOM_BATCH_SIZE", "200"))
+WAITING_ROOM_SWEEP_MINUTES = int(os.environ.get("WAITING_ROOM_SWEEP_MINUTES", "60"))
+# Routing decision logs older than this are deleted by `manage.py prune_routing_decisions`
+# (each order keeps its latest).
+ROUTING_DECISION_RETENTION_DAYS = int(os.environ.get("ROUTING_DECISION_RETENTION_DAYS", "90"))

@@ -21,6 +21,7 @@ from .order import (
     PaymentStatus,
 )
 from .records import CheckoutHold, IdempotencyRecord, OrderEvent, RoutingDecision
+from .waiting_room import WaitingRoomCursor, WaitingRoomWake
 
 # Payments live in their own modules (orders/payments/); imported here so Django registers them.
 from ..payments.models import Payment, PaymentTransaction, Refund  # isort: skip
@@ -45,4 +46,6 @@ __all__ = [
     "PaymentTransaction",
     "Refund",
     "RoutingDecision",
+    "WaitingRoomCursor",
+    "WaitingRoomWake",
 ]

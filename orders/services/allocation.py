@@ -33,6 +33,7 @@ from ..models import (
     RoutingDecision,
 )
 from ..selectors import fulfilments_today_by_location
+from ..waiting_wake import waiting_order_wake
 
 # A concurrent order may take the stock between our snapshot and our reservation; we then
 # plan again on fresh figures. Each retry is cheap (a handful of queries).
@@ -410,4 +411,6 @@ def order_save_changes(
     order.version += 1
     order.save()
     events.flush()
+    if order.state == OrderState.WAITING:  # it may be routable now: try it on the next run
+        waiting_order_wake(order_id=order.pk)
     return order

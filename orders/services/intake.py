@@ -30,6 +30,7 @@ from ..locks import stock_levels_lock
 from ..metrics import ORDERS_PLACED, ORDERS_REFUSED
 from ..models import CheckoutHold, DeliveryType, Order, OrderLine, OrderState, PaymentStatus
 from ..payments.services import payment_create_for_intake
+from ..waiting_wake import waiting_order_wake
 from .allocation import allocate
 
 
@@ -240,6 +241,8 @@ def _route_new_order(
         update_fields=["state", "waiting_since", "strategy_version", "strategy_name", "event_count"]
     )
     events.flush()
+    if order.state == OrderState.WAITING:
+        waiting_order_wake(order_id=order.pk)
     order._intake = (lines, outcome)  # type: ignore[attr-defined]  # for order_prime_for_output
     return order
 

@@ -18,6 +18,7 @@ from inventory.selectors import stock_ledger_mismatches
 from oms.errors import OMSError
 from oms.models import Channel, OutboxMessage
 from orders import services
+from orders.decision_logs import decision_log_expand
 from orders.models import (
     Fulfilment,
     FulfilmentLine,
@@ -335,7 +336,7 @@ def test_decision_log_is_stored_with_every_candidate(net):  # type: ignore[no-un
         True,
         None,
     )
-    log = decision.log
+    log = decision_log_expand(decision.log)
     assert log["chosen"]["location_ids"] == [net.munich.pk]
     by_code = {entry["code"]: entry for entry in log["candidates"]}
     assert by_code["wh-berlin"]["eliminated_by"] is None
@@ -420,7 +421,7 @@ def test_daily_capacity_counts_todays_live_fulfilments(net):  # type: ignore[no-
 
     assert first.fulfilments.get().location_id == net.berlin.pk
     assert second.fulfilments.get().location_id == net.munich.pk
-    log = RoutingDecision.objects.get(order=second).log
+    log = decision_log_expand(RoutingDecision.objects.get(order=second).log)
     by_code = {entry["code"]: entry["eliminated_by"] for entry in log["candidates"]}
     assert by_code["wh-berlin"] == "capacity_reached"
     # A cancelled fulfilment gives its slot back.
