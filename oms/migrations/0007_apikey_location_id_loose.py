@@ -8,7 +8,7 @@ HELP = "Set for a location system's key: it then sees that location's fulfilment
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("oms", "0005_status_hub_deliveries"),
+        ("oms", "0006_channel_email_notifications"),
     ]
 
     operations = [
