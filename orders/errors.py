@@ -102,3 +102,8 @@ class InvalidAddress(ValidationFailed):
 
     code = "invalid_address"
     default_message = "The address is incomplete or malformed."
+
+
+class UnknownEventType(ValidationFailed):
+    code = "unknown_event_type"
+    default_message = "The feed has no public event type of this name."

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import payments, views
+from .views.feed import EventFeedView
 
 urlpatterns = [
     path("orders/", views.OrderListCreateView.as_view(), name="order-list"),
@@ -24,6 +25,7 @@ urlpatterns = [
         payments.RefundConfirmView.as_view(),
         name="order-refund-confirm",
     ),
+    path("events/", EventFeedView.as_view(), name="event-feed"),
     path("holds/", views.HoldCreateView.as_view(), name="hold-create"),
     path("holds/<str:token>/", views.HoldDetailView.as_view(), name="hold-detail"),
     path("fulfilments/", views.FulfilmentListView.as_view(), name="fulfilment-list"),
