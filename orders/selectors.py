@@ -59,12 +59,20 @@ def order_for_console(*, order_id: int) -> Order | None:
     )
 
 
+def location_order_ids(*, key: ApiKey) -> QuerySet[Fulfilment] | None:
+    """For a location system's key, the ids (a subquery) of orders with a fulfilment at its
+    location (in any state, also rejected); None for a key that is not bound to a location."""
+    if not key.location_id:
+        return None
+    return Fulfilment.objects.filter(location_id=key.location_id).values("order_id")
+
+
 def orders_for_key(*, key: ApiKey) -> QuerySet[Order]:
-    """The orders an API key sees: its channel's; a location system's key (bound to a location)
-    only those of them with a fulfilment at its location (in any state, also rejected)."""
+    """The orders an API key sees: its channel's; a location system's key only those of them
+    with a fulfilment at its location (`location_order_ids`)."""
     orders = order_detail_queryset().filter(channel_id=key.channel_id)
-    if key.location_id:
-        at_location = Fulfilment.objects.filter(location_id=key.location_id).values("order_id")
+    at_location = location_order_ids(key=key)
+    if at_location is not None:
         orders = orders.filter(pk__in=at_location)
     return orders
 

@@ -14,6 +14,8 @@ ERROR_CODES: dict[str, str] = {
     "idempotency_key_missing": "This POST needs an `Idempotency-Key` header.",
     "idempotency_key_invalid": "The `Idempotency-Key` is too long or not printable text.",
     "invalid_amount": "Amounts must be positive with at most two decimals.",
+    "invalid_cursor": "The event feed's `after` is not a cursor the feed returned.",
+    "unknown_event_type": "`types` names an event type the feed does not publish.",
     # 401 / 403 / 404 / 405 / 406 / 415 / 429
     "not_authenticated": "No API key was given.",
     "authentication_failed": "The API key is unknown or revoked.",

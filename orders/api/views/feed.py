@@ -24,9 +24,9 @@ from oms.hub.feed import (
     feed_page,
 )
 from oms.models import ApiKey
+from orders import selectors
 from orders.errors import UnknownEventType
 from orders.event_types import public_event_types
-from orders.models import Fulfilment
 
 
 class FeedQuerySerializer(serializers.Serializer):
@@ -83,9 +83,7 @@ class EventFeedView(APIView):
         if unknown:
             raise UnknownEventType(details={"types": unknown})
         key = request_key(request)
-        order_ids = None
-        if key.location_id:
-            order_ids = Fulfilment.objects.filter(location_id=key.location_id).values("order_id")
+        order_ids = selectors.location_order_ids(key=key)
         page = feed_page(
             channel_id=key.channel_id,
             after=after,
