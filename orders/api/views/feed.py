@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,9 +29,18 @@ from orders.event_types import public_event_types
 
 
 class FeedQuerySerializer(serializers.Serializer):
-    after = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    types = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
+    after = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="An opaque cursor (`next`)."
+    )
+    types = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text="Comma-separated types."
+    )
+    limit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_LIMIT,
+        help_text=f"Events per page (default {DEFAULT_LIMIT}).",
+    )
 
 
 class FeedEventSerializer(serializers.Serializer):
@@ -64,13 +72,7 @@ class EventFeedView(APIView):
         "transaction is still running holds later ones back, so advancing the cursor never "
         "skips an event. A key bound to a location sees only orders with a fulfilment there. "
         "Bad cursor: 400 `invalid_cursor`; unknown type: 400 `unknown_event_type`.",
-        parameters=[
-            OpenApiParameter("after", OpenApiTypes.STR, description="An opaque cursor."),
-            OpenApiParameter("types", OpenApiTypes.STR, description="Comma-separated event types."),
-            OpenApiParameter(
-                "limit", OpenApiTypes.INT, description=f"1-{MAX_LIMIT}, default {DEFAULT_LIMIT}."
-            ),
-        ],
+        parameters=[FeedQuerySerializer],
         responses={200: FeedPageSerializer, **error_responses(400, 403)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
