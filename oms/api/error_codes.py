@@ -67,6 +67,8 @@ ERROR_CODES: dict[str, str] = {
     "webhook_target_refused": "The webhook target URL is not allowed.",
     "stock_update_rejected": "Rows of a stock feed break a rule; `details.errors` lists them.",
     "over_receipt": "Cannot receive more than is outstanding.",
+    "quantity_out_of_range": "A stock quantity would leave the range a stock level can hold.",
+    "expected_date_out_of_range": "An inbound expected date lies outside the accepted window.",
     "strategy_invalid": "The strategy's configuration is invalid.",
     "unknown_sku": "A SKU is not in the catalogue.",
     "pickup_location_invalid": "The pickup store does not offer click & collect to you.",
