@@ -8,13 +8,10 @@ Callers hold the order's row lock (or own a brand-new order).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
-
-from inventory.errors import InsufficientStock
-from inventory.models import Location
 from inventory.services import ReservationRequest, stock_release, stock_reserve
 from routing.planner import Destination, Plan, PlanLine, RoutingRequest, plan_order
 from routing.selectors import ChosenStrategy, Snapshot, routing_snapshot, strategy_for_context
@@ -34,10 +31,7 @@ from ..models import (
 )
 from ..selectors import fulfilments_today_by_location
 from ..waiting_wake import waiting_order_wake
-
-# A concurrent order may take the stock between our snapshot and our reservation; we then
-# plan again on fresh figures. Each retry is cheap (a handful of queries).
-MAX_ROUTING_ATTEMPTS = 3
+from .plan_reserve import plan_reserve_retry
 
 # States whose lines still hold (or have consumed) stock for the order.
 ALLOCATING_STATES = (
@@ -75,6 +69,8 @@ class RoutingOutcome:
     snapshot: Snapshot
     # Every attempt lost the race for the stock: nothing was reserved, whatever the plan says.
     reservation_failed: bool = False
+    # A reroute's plan equal to what it gives up: nothing was reserved or recorded.
+    unchanged: bool = False
 
     @property
     def complete(self) -> bool:
@@ -144,40 +140,38 @@ def allocate(
     trigger: str,
     require_complete: bool,
     forced_location_id: int | None = None,
+    unchanged_from: list[Fulfilment] | None = None,
+    before_reserve: Callable[[], None] | None = None,
 ) -> RoutingOutcome:
     """Route `quantities` (order line id -> units), reserve the plan, create fulfilments.
 
     With `require_complete`, a plan that cannot hold every unit reserves nothing and returns
     (the caller decides: refuse or wait). Otherwise what can be held is held.
     Reservations are conditional updates; losing a race to another order re-plans on fresh
-    stock figures up to MAX_ROUTING_ATTEMPTS times.
+    stock figures (plan_reserve_retry). A plan equal to `unchanged_from` (the fulfilments a
+    reroute gives up) reserves and records nothing: the outcome says `unchanged`.
     """
-    last: RoutingOutcome | None = None
-    for _attempt in range(MAX_ROUTING_ATTEMPTS):
-        plan, chosen, snapshot = plan_quantities(
+    attempt = plan_reserve_retry(
+        plan=lambda: plan_quantities(
             order=order, lines=lines, quantities=quantities, forced_location_id=forced_location_id
-        )
-        last = RoutingOutcome(plan=plan, strategy=chosen, fulfilments=[], snapshot=snapshot)
-        if not plan.fulfilments or (require_complete and not plan.routable):
-            break
-        limited = _capacity_limited(plan, snapshot)
-        # Only plans using a location with a daily capacity need to undo their inserts.
-        savepoint = transaction.savepoint() if limited else None
-        try:
-            last.fulfilments = _reserve_plan(order, lines, plan, snapshot, actor)
-        except InsufficientStock:
-            # stock_reserve undid its own updates; nothing else was written yet.
-            last.reservation_failed = True
-            continue
-        if savepoint is not None and not _capacity_holds(limited):
-            # Another order took the last slot since the snapshot: undo and plan again on
-            # fresh counts (the rollback also drops the locks taken since the savepoint).
-            transaction.savepoint_rollback(savepoint)
-            last.fulfilments = []
-            last.reservation_failed = True
-            continue
-        break
-    assert last is not None
+        ),
+        reserve=lambda plan, snapshot: _reserve_plan(order, lines, plan, snapshot, actor),
+        require_complete=require_complete,
+        unchanged=(
+            (lambda plan: _same_fulfilments(plan, unchanged_from)) if unchanged_from else None
+        ),
+        before_reserve=before_reserve,
+    )
+    last = RoutingOutcome(
+        plan=attempt.plan,
+        strategy=attempt.strategy,
+        fulfilments=attempt.held or [],
+        snapshot=attempt.snapshot,
+        reservation_failed=attempt.reservation_failed,
+        unchanged=attempt.unchanged,
+    )
+    if last.unchanged:
+        return last
     # Written with the events when the service flushes them (one statement on PostgreSQL).
     events.add_decision(
         RoutingDecision(
@@ -215,65 +209,29 @@ def allocate(
     return last
 
 
-def allocate_uncovered(
-    *,
-    order: Order,
-    lines: dict[int, OrderLine],
-    fulfilments: list[Fulfilment],
-    events: EventRecorder,
-    actor: str,
-    trigger: str,
-    require_complete: bool,
-    forced_location_id: int | None = None,
-) -> tuple[RoutingOutcome | None, dict[int, int]]:
-    """Route the open units no live fulfilment covers (rejection, short pick, edits, the
-    waiting room). Returns (None, {}) when everything is covered already; otherwise the
-    outcome and what was uncovered. New fulfilments are appended to `fulfilments`
-    when the outcome holds stock."""
-    uncovered = unallocated_quantities(order, list(lines.values()), fulfilments)
-    if not uncovered:
-        return None, {}
-    outcome = allocate(
-        order=order,
-        lines=lines,
-        quantities=uncovered,
-        events=events,
-        actor=actor,
-        trigger=trigger,
-        require_complete=require_complete,
-        forced_location_id=forced_location_id,
+def _same_fulfilments(plan: Plan, current: list[Fulfilment]) -> bool:
+    """Whether the plan sends exactly what `current` holds from exactly the same places."""
+
+    def shape(location_id: int, transfer_to: int | None, lines: list[tuple[int, int]]) -> tuple:
+        return (location_id, transfer_to, tuple(sorted(lines)))
+
+    planned = sorted(
+        shape(
+            part.location_id,
+            part.transfer_to_location_id,
+            [(int(pl.line_id), pl.quantity) for pl in part.lines],
+        )
+        for part in plan.fulfilments
     )
-    fulfilments.extend(outcome.fulfilments)
-    return outcome, uncovered
-
-
-def _capacity_limited(plan: Plan, snapshot: Snapshot) -> list[int]:
-    """The plan's locations that have a daily capacity, in pk order."""
-    return sorted(
-        {
-            part.location_id
-            for part in plan.fulfilments
-            if (row := snapshot.locations.get(part.location_id)) is not None
-            and row.daily_capacity is not None
-        }
+    held = sorted(
+        shape(
+            f.location_id,
+            f.transfer_to_id,
+            [(fl.order_line_id, fl.quantity) for fl in f.lines.all()],
+        )
+        for f in current
     )
-
-
-def _capacity_holds(location_ids: list[int]) -> bool:
-    """Whether today's live fulfilments (ours included, just inserted) stay within each
-    location's daily capacity, decided under a lock so two orders cannot both take the last
-    slot. Locks the locations FOR NO KEY UPDATE in pk order, after the stock levels (the
-    order every routing path uses); NO KEY so fulfilment inserts (their foreign key takes
-    KEY SHARE) are not blocked. The count is a second statement: it must see what committed
-    while we waited for the lock."""
-    capacity = dict(
-        Location.objects.select_for_update(no_key=True)
-        .filter(pk__in=location_ids)
-        .order_by("pk")
-        .values_list("pk", "daily_capacity")
-    )
-    used = fulfilments_today_by_location(location_ids=location_ids)
-    return all(limit is None or used.get(pk, 0) <= limit for pk, limit in capacity.items())
+    return plan.routable and planned == held
 
 
 def snapshot_code(snapshot: Snapshot, location_id: int | None) -> str | None:

@@ -24,11 +24,10 @@ from ..errors import (
     AlreadyHandedOver,
     InvalidPickupLocation,
     InvalidQuantity,
-    NotRoutable,
     OrderClosed,
 )
 from ..events import EventRecorder
-from ..locks import order_lock, stock_levels_lock_for_reroute
+from ..locks import order_lock
 from ..models import (
     ACTIVE_FULFILMENT_STATES,
     HANDED_OVER_STATES,
@@ -39,8 +38,9 @@ from ..models import (
     OrderState,
 )
 from ..payments.settlement import payments_settle_cancellation
-from .allocation import allocate_uncovered, order_save_changes, release_fulfilments
-from .fulfilments import fulfilment_fire, load_order
+from .allocation import order_save_changes, release_fulfilments
+from .common import fulfilment_fire, load_order
+from .reroute import order_units_reroute
 from .totals import order_totals_recompute
 
 CUSTOMER_FIELDS = ("customer_email", "customer_name", "customer_phone")
@@ -63,78 +63,6 @@ def order_lock_for_edit(
 
 def handed_over(fulfilments: list[Fulfilment]) -> list[Fulfilment]:
     return [f for f in fulfilments if f.state in HANDED_OVER_STATES]
-
-
-def _reroute_all(
-    order: Order,
-    lines: dict[int, OrderLine],
-    fulfilments: list[Fulfilment],
-    events: EventRecorder,
-    actor: str,
-    *,
-    trigger: str,
-    dissolve: list[Fulfilment],
-    forced_location_id: int | None = None,
-    excluded: list[int] | None = None,
-) -> None:
-    """Cancel `dissolve`, release its stock, route every uncovered unit again; all or nothing.
-
-    Runs inside the edit's transaction: if the new plan cannot hold every unit, NotRoutable
-    rolls the whole edit back and the old reservations stay exactly as they were. A waiting
-    order could not hold every unit before the edit either: it takes what it can get and
-    keeps waiting for the rest (refusing would make its address or delivery option
-    uneditable until stock arrives).
-    """
-    waiting = order.state == OrderState.WAITING
-    if dissolve:
-        stock_levels_lock_for_reroute(
-            order=order,
-            product_ids=[line.product_id for line in lines.values()],
-            releasing=dissolve,
-            extra_location_ids=[forced_location_id],
-        )
-    for fulfilment in dissolve:
-        fulfilment_fire(fulfilment, "cancel")
-        fulfilment.save()
-        events.add(
-            et.FulfilmentCancelled(
-                fulfilment_id=fulfilment.pk, location=fulfilment.location.code, reason=trigger
-            )
-        )
-    release_fulfilments(dissolve, actor=actor, reason=trigger)
-    outcome, uncovered = allocate_uncovered(
-        order=order,
-        lines=lines,
-        fulfilments=fulfilments,
-        events=events,
-        actor=actor,
-        trigger=trigger,
-        require_complete=not waiting,
-        forced_location_id=forced_location_id,
-    )
-    if outcome is None:
-        return
-    if not outcome.complete and not waiting:
-        short = [
-            {"line": lines[int(k)].line_number, "sku": lines[int(k)].sku, "missing": v}
-            for k, v in (
-                outcome.plan.unallocated or {str(k): v for k, v in uncovered.items()}
-            ).items()
-        ]
-        raise NotRoutable(
-            "The order cannot be routed this way; nothing was changed.",
-            details={"lines": short, "reasons": list(outcome.plan.reasons)},
-        )
-    events.add(
-        et.OrderRerouted(
-            trigger=trigger,
-            fulfilments=[f.pk for f in outcome.fulfilments],
-            complete=outcome.complete,
-            reasons=list(outcome.plan.reasons),
-            excluded=sorted(excluded or ()),
-            forced=forced_location_id,
-        )
-    )
 
 
 def reroutable(fulfilments: list[Fulfilment]) -> list[Fulfilment]:
@@ -172,14 +100,17 @@ def details_apply(
         order.shipping_address = shipping_address
         events.add(et.AddressChanged(kind="shipping", before=before, after=shipping_address))
         if country_changed:
-            _reroute_all(
-                order,
-                lines,
-                fulfilments,
-                events,
-                actor,
+            order_units_reroute(
+                order=order,
+                lines=lines,
+                fulfilments=fulfilments,
+                events=events,
+                actor=actor,
                 trigger="address_changed",
-                dissolve=reroutable(fulfilments),
+                release=reroutable(fulfilments),
+                # A waiting order could not hold every unit before either: it takes what it
+                # can and keeps waiting (refusing would freeze its address until stock comes).
+                refuse_incomplete=order.state != OrderState.WAITING,
             )
     if billing_address is not None and billing_address != order.billing_address:
         events.add(
@@ -256,14 +187,17 @@ def delivery_apply(
         )
     )
     # Pickup fences exclude by location: a new option deserves a fresh look at all of them.
-    _reroute_all(
-        order,
-        lines,
-        fulfilments,
-        events,
-        actor,
+    order_units_reroute(
+        order=order,
+        lines=lines,
+        fulfilments=fulfilments,
+        events=events,
+        actor=actor,
         trigger="delivery_changed",
-        dissolve=reroutable(fulfilments),
+        release=reroutable(fulfilments),
+        # A waiting order could not hold every unit before either: it takes what it
+        # can and keeps waiting (refusing would freeze its address until stock comes).
+        refuse_incomplete=order.state != OrderState.WAITING,
     )
 
 
@@ -325,14 +259,17 @@ def order_reroute(
         if force_location_id is not None:
             excluded.discard(force_location_id)
         order.excluded_location_ids = sorted(excluded)
-        _reroute_all(
-            order,
-            lines,
-            fulfilments,
-            events,
-            actor,
+        order_units_reroute(
+            order=order,
+            lines=lines,
+            fulfilments=fulfilments,
+            events=events,
+            actor=actor,
             trigger="staff",
-            dissolve=reroutable(fulfilments),
+            release=reroutable(fulfilments),
+            # A waiting order could not hold every unit before either: it takes what it
+            # can and keeps waiting (refusing would freeze its address until stock comes).
+            refuse_incomplete=order.state != OrderState.WAITING,
             forced_location_id=force_location_id,
             excluded=list(exclude_location_ids or ()),
         )

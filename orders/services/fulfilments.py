@@ -11,8 +11,6 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import transaction
-from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
-from django_fsm import can_proceed
 
 from inventory.services import stock_adjust, stock_consume, stock_reservation_reduce
 
@@ -20,13 +18,11 @@ from .. import event_types as et
 from ..errors import FulfilmentNotFound, InvalidQuantity, TrackingRequired, TransitionNotAllowed
 from ..events import EventRecorder
 from ..locks import order_lock, stock_levels_lock_for_reroute
-from ..models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderLine
+from ..models import Fulfilment, FulfilmentLine, FulfilmentState, Order
 from ..payments.settlement import payments_capture_on_handover
-from .allocation import (
-    allocate_uncovered,
-    order_save_changes,
-    release_fulfilments,
-)
+from .allocation import order_save_changes
+from .common import fulfilment_fire, load_order
+from .reroute import order_units_reroute
 
 SIMPLE_ACTIONS = {
     "accept": "accept",
@@ -38,43 +34,11 @@ SIMPLE_ACTIONS = {
 }
 
 
-def load_order(order: Order) -> tuple[dict[int, OrderLine], list[Fulfilment]]:
-    """The locked order's lines and fulfilments (with lines), for the services."""
-    lines = {line.pk: line for line in order.lines.all()}
-    fulfilments = list(
-        order.fulfilments.select_related("location").prefetch_related("lines").order_by("pk")
-    )
-    for fulfilment in fulfilments:
-        fulfilment.order = order  # conditions read the order; no extra query
-    return lines, fulfilments
-
-
 def _find(fulfilments: list[Fulfilment], fulfilment_id: int) -> Fulfilment:
     for fulfilment in fulfilments:
         if fulfilment.pk == fulfilment_id:
             return fulfilment
     raise FulfilmentNotFound(details={"fulfilment_id": fulfilment_id})
-
-
-def fulfilment_fire(fulfilment: Fulfilment, method: str) -> None:
-    bound = getattr(fulfilment, method)
-    if not can_proceed(bound):
-        raise TransitionNotAllowed(
-            details={
-                "fulfilment_id": fulfilment.pk,
-                "state": fulfilment.state,
-                "action": method,
-                "allowed": sorted(
-                    # added to the model by django-fsm at class creation
-                    t.name
-                    for t in fulfilment.get_available_state_transitions()  # type: ignore[attr-defined]
-                ),
-            }
-        )
-    try:
-        bound()
-    except FSMTransitionNotAllowed:
-        raise TransitionNotAllowed(details={"fulfilment_id": fulfilment.pk, "action": method})
 
 
 def shipment_tracking_set(
@@ -204,13 +168,15 @@ def fulfilment_reject(*, fulfilment_id: int, reason: str, actor: str) -> Fulfilm
             )
         )
         _exclude(order, fulfilment.location_id)
-        stock_levels_lock_for_reroute(
+        order_units_reroute(
             order=order,
-            product_ids=[line.product_id for line in lines.values()],
-            releasing=[fulfilment],
-        )
-        _reroute_remainder(
-            order, lines, fulfilments, events, actor, trigger="rejection", released=[fulfilment]
+            lines=lines,
+            fulfilments=fulfilments,
+            events=events,
+            actor=actor,
+            trigger="rejection",
+            release=[fulfilment],
+            refuse_incomplete=False,
         )
         order_save_changes(order, lines, fulfilments, events)
         return fulfilment
@@ -294,8 +260,15 @@ def fulfilment_short_pick(
         if fulfilment.location_id != order.pickup_location_id:
             _exclude(order, fulfilment.location_id)
         lines, fulfilments = load_order(order)
-        _reroute_remainder(
-            order, lines, fulfilments, events, actor, trigger="short_pick", released=[]
+        order_units_reroute(
+            order=order,
+            lines=lines,
+            fulfilments=fulfilments,
+            events=events,
+            actor=actor,
+            trigger="short_pick",
+            release=[],
+            refuse_incomplete=False,
         )
         order_save_changes(order, lines, fulfilments, events)
         return fulfilment
@@ -305,37 +278,3 @@ def _exclude(order: Order, location_id: int) -> None:
     excluded = set(order.excluded_location_ids or ())
     excluded.add(location_id)
     order.excluded_location_ids = sorted(excluded)
-
-
-def _reroute_remainder(
-    order: Order,
-    lines: dict[int, OrderLine],
-    fulfilments: list[Fulfilment],
-    events: EventRecorder,
-    actor: str,
-    *,
-    trigger: str,
-    released: list[Fulfilment],
-) -> None:
-    """Route what no live fulfilment covers; whatever cannot be routed leaves the order
-    waiting (sync_order_state parks it)."""
-    release_fulfilments(released, actor=actor, reason=trigger)
-    outcome, _ = allocate_uncovered(
-        order=order,
-        lines=lines,
-        fulfilments=fulfilments,
-        events=events,
-        actor=actor,
-        trigger=trigger,
-        require_complete=False,
-    )
-    if outcome is None:
-        return
-    events.add(
-        et.OrderRerouted(
-            trigger=trigger,
-            fulfilments=[f.pk for f in outcome.fulfilments],
-            complete=outcome.complete,
-            reasons=list(outcome.plan.reasons),
-        )
-    )

@@ -9,17 +9,16 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.errors import InsufficientStock
 from inventory.models import Reservation
 from inventory.services import ReservationRequest, stock_release, stock_reserve
 from oms.models import Channel
-from routing.planner import Destination, PlanLine, RoutingRequest, plan_order
-from routing.selectors import routing_snapshot, strategy_for_context
+from routing.planner import Destination, Plan, PlanLine, RoutingRequest, plan_order
+from routing.selectors import ChosenStrategy, Snapshot, routing_snapshot, strategy_for_context
 
 from ..errors import HoldNotActive, HoldNotFound, NotRoutable, UnknownSku
 from ..models import CheckoutHold
 from ..selectors import fulfilments_today_by_location
-from .allocation import MAX_ROUTING_ATTEMPTS
+from .plan_reserve import plan_reserve_retry
 
 MAX_HOLD_MINUTES = 60
 
@@ -57,45 +56,47 @@ def hold_create(
             destination=Destination(country=country, latitude=latitude, longitude=longitude),
             channel_id=channel.pk,
         )
-        for _attempt in range(MAX_ROUTING_ATTEMPTS):
+
+        def plan() -> tuple[Plan, ChosenStrategy, Snapshot]:
             snapshot = routing_snapshot(
                 skus=skus, channel=channel, capacity_used=fulfilments_today_by_location
             )
             unknown = sorted(set(skus) - snapshot.product_ids.keys())
             if unknown:
                 raise UnknownSku(details={"skus": unknown})
-            plan = plan_order(request, snapshot.candidates, chosen.config)
-            if not plan.routable:
-                raise NotRoutable(
-                    details={
-                        "lines": [
-                            {"sku": lines[int(k)][0], "missing": v}
-                            for k, v in plan.unallocated.items()
-                        ],
-                        "reasons": list(plan.reasons),
-                    }
-                )
-            requests = [
-                ReservationRequest(
-                    location_id=part.location_id,
-                    product_id=snapshot.product_ids[pl.sku],
-                    quantity=pl.quantity,
-                    holder=hold.holder,
-                )
-                for part in plan.fulfilments
-                for pl in part.lines
-            ]
-            try:
-                stock_reserve(
-                    requests=requests,
-                    actor=actor,
-                    reference=hold.holder,
-                    known_level_ids=snapshot.level_ids,
-                )
-            except InsufficientStock:
-                continue
-            return hold
-        raise NotRoutable(details={"lines": [{"sku": s, "missing": q} for s, q in lines]})
+            return plan_order(request, snapshot.candidates, chosen.config), chosen, snapshot
+
+        def reserve(plan: Plan, snapshot: Snapshot) -> None:
+            stock_reserve(
+                requests=[
+                    ReservationRequest(
+                        location_id=part.location_id,
+                        product_id=snapshot.product_ids[pl.sku],
+                        quantity=pl.quantity,
+                        holder=hold.holder,
+                    )
+                    for part in plan.fulfilments
+                    for pl in part.lines
+                ],
+                actor=actor,
+                reference=hold.holder,
+                known_level_ids=snapshot.level_ids,
+            )
+
+        attempt = plan_reserve_retry(plan=plan, reserve=reserve, require_complete=True)
+        if not attempt.plan.routable:
+            raise NotRoutable(
+                details={
+                    "lines": [
+                        {"sku": lines[int(k)][0], "missing": v}
+                        for k, v in attempt.plan.unallocated.items()
+                    ],
+                    "reasons": list(attempt.plan.reasons),
+                }
+            )
+        if attempt.reservation_failed:
+            raise NotRoutable(details={"lines": [{"sku": s, "missing": q} for s, q in lines]})
+        return hold
 
 
 def _close(hold: CheckoutHold, status: str, actor: str) -> None:

@@ -14,8 +14,8 @@ from ..events import EventRecorder
 from ..models import Fulfilment, FulfilmentLine, Order, OrderLine, OrderState
 from ..payments.settlement import payments_settle_cancellation
 from .allocation import allocate, order_save_changes, unallocated_quantities
+from .common import fulfilment_fire, load_order
 from .edits import handed_over, order_lock_for_edit, reroutable
-from .fulfilments import fulfilment_fire, load_order
 from .totals import order_totals_recompute
 
 

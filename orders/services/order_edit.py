@@ -14,8 +14,8 @@ from ..events import EventRecorder
 from ..locks import stock_levels_lock_for_reroute
 from ..models import Order
 from .allocation import order_save_changes
+from .common import load_order
 from .edits import delivery_apply, details_apply, order_lock_for_edit, reroutable
-from .fulfilments import load_order
 from .lines import line_edits_settle, line_quantity_apply
 
 

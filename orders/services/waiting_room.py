@@ -23,7 +23,7 @@ from ..locks import order_lock
 from ..models import Order, OrderState, RoutingDecision, WaitingRoomWake
 from ..waiting_wake import waiting_orders_wake
 from .allocation import allocate, order_save_changes, unallocated_quantities
-from .fulfilments import load_order
+from .common import load_order
 
 
 def order_route_waiting(*, order_id: int, actor: str = "system:waiting-room") -> bool:
