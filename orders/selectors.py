@@ -18,7 +18,7 @@ from .models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderEve
 def fulfilments_today_by_location(*, location_ids: list[int] | None = None) -> dict[int, int]:
     """location id -> fulfilments created today (UTC day) that still count against capacity
     (all locations, or `location_ids`). One grouped query. Routing reads it for its fence;
-    allocation re-counts under a lock before committing (allocation._capacity_holds).
+    allocation re-counts under a lock before committing (plan_reserve._capacity_holds).
     """
     start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     live = Fulfilment.objects.filter(created_at__gte=start)
