@@ -49,6 +49,7 @@ from .admin_edits import (
 )
 from .admin_notifications import RESEND_NOTIFICATION, customer_emails, resend_view
 from .console import describe_decision, describe_event, event_location_ids
+from .console_sections import console_sections
 from .forms import FULFILMENT_ACTION_LABELS, TRANSITION_ACTIONS, FulfilmentActionForm
 from .models import (
     OPEN_ORDER_STATES,
@@ -58,6 +59,7 @@ from .models import (
     OrderLine,
     OrderState,
 )
+from .payments.selectors import payment_summary
 from .selectors import order_for_console
 
 # --- Order admin ------------------------------------------------------------------------------
@@ -256,6 +258,8 @@ class OrderAdmin(admin.ModelAdmin):
             "order": order,
             "lines": lines,
             "fulfilments": fulfilments,
+            "money": payment_summary(order=order),
+            "extra_sections": console_sections(order),
             "timeline": [(event, describe_event(event, codes)) for event in events],
             "decisions": [
                 (

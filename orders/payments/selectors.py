@@ -25,6 +25,11 @@ class PaymentSummary:
     payments: list[Payment]
     refunds: list[Refund]
 
+    @property
+    def still_owed(self) -> Decimal:
+        """What the customer is still owed: refunds requested and not yet confirmed."""
+        return self.refund_pending
+
 
 def payment_summary(*, order: Order) -> PaymentSummary:
     payments = list(
