@@ -14,7 +14,7 @@ from tests.payments_helpers import returns_network
 pytestmark = pytest.mark.django_db
 
 
-def test_return_to_store_refunded_through_the_shop(channel, api_client):  # type: ignore[no-untyped-def]
+def test_return_to_store_refunded_through_the_shop(channel, api_client, probe):  # type: ignore[no-untyped-def]
     net = returns_network(channel)
     ReturnPolicy.objects.create(channel=channel, auto_approve=True)
     warehouse = api_client_for(raw_api_key(channel, ["location"], location=net.berlin))
@@ -125,3 +125,13 @@ def test_return_to_store_refunded_through_the_shop(channel, api_client):  # type
         "refund_succeeded",
     ]
     assert [t for t in types if t in wanted] == wanted
+
+    # 6. The status hub delivered them to the receiver, in the order's sequence.
+    from oms.hub.dispatch import deliveries_dispatch
+
+    while deliveries_dispatch().claimed:
+        pass
+    delivered = [t for order_id, t, _ in sorted(probe.sent, key=lambda s: s[2]) if t in wanted]
+    assert delivered == wanted
+    sequences = [seq for order_id, _, seq in probe.sent if order_id == order["id"]]
+    assert sequences == sorted(sequences)
