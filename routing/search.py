@@ -19,12 +19,16 @@ Why it is exact and still fast:
 * Phase B (rare: the split policy forbids a complete cover) is a classic branch-and-bound that
   maximises units level by level.
 * (3), (4) and the id tie-break are folded into one integer key per candidate, additive over a set:
-  ``((penalty * C + cost) << n) - 2 ** (n - 1 - position)``. For sets of the same size, comparing
-  the key sums compares (penalty, cost, ids) lexicographically: C exceeds any spread of cost sums,
-  and the power-of-two term makes the set whose smallest differing member comes first win, which
-  is exactly "lexicographically smallest sorted tuple" (positions follow location id among equal
-  penalty and cost). Candidates are given sorted by key, so the cheapest r picks after position j
-  are the next r positions and a prefix sum is an exact lower bound.
+  ``((penalty * C + cost) << n) - 2 ** (n - 1 - id_rank)``, where ``id_rank`` is the rank of the
+  candidate's location id among all n (``SearchProblem.id_rank``). For sets of the same size,
+  comparing the key sums compares (penalty, cost, ids) lexicographically: C exceeds any spread of
+  cost sums, and the power-of-two term makes the set holding the smallest id of the symmetric
+  difference win, which is exactly "lexicographically smallest sorted tuple of ids". The rank
+  must be the id's, not the position's: positions follow the id only among equal penalty and
+  cost, and two sets with equal sums can mix groups ({cost 0: id 4, cost 1: id 3} against
+  {cost 0: id 7, cost 1: id 1}). Candidates are given sorted by key (the power-of-two term never
+  outweighs a step of penalty or cost), so the cheapest r picks after position j are the next r
+  positions and a prefix sum is an exact lower bound.
 * Dominance (only when every split is valid): if candidate i is at least as good as j on every
   SKU's (capped) stock and comes first, any set holding j but not i improves by swapping, so the
   search only adds j when all its dominators are already in the set.
@@ -63,6 +67,9 @@ class SearchProblem:
     # it is added (members are added in allocation order), by units * the SKU's highest price.
     min_part_value: int = 0
     unit_value_cap: Sequence[int] | None = None  # per SKU: highest unit price of its lines
+    # Per candidate: rank of its location id among all candidates (0 = smallest), the last
+    # tie-break. None = the positions (ids ascending in position order).
+    id_rank: Sequence[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +138,12 @@ class _Searcher:
         pen, cost = self.p.penalty, self.p.cost
         cmin = min(cost) if n else 0
         spread = n * ((max(cost) - cmin) if n else 0) + 1
-        keys = [((pen[i] * spread + cost[i] - cmin) << n) - (1 << (n - 1 - i)) for i in range(n)]
+        rank = self.p.id_rank if self.p.id_rank is not None else range(n)
+        if sorted(rank) != list(range(n)):
+            raise ValueError("id_rank must rank the candidates 0..n-1")
+        keys = [
+            ((pen[i] * spread + cost[i] - cmin) << n) - (1 << (n - 1 - rank[i])) for i in range(n)
+        ]
         for i in range(1, n):
             if keys[i] <= keys[i - 1]:
                 raise ValueError("search candidates must be sorted by (penalty, cost, id)")

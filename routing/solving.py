@@ -128,6 +128,11 @@ def solve(
             values = distributor.part_values([rows[p] for p in chosen])
             return all(v >= mpv for v in values)
 
+    # The last tie-break is the sorted tuple of location ids, not of positions (see search).
+    by_id = sorted(range(n), key=lambda p: survivors[order[p]].location_id)
+    id_rank = [0] * n
+    for r, p in enumerate(by_id):
+        id_rank[p] = r
     price_cap = [max((ln.price for ln in lines if ln.sku == sku), default=0) for sku in skus]
     problem = SearchProblem(
         demand=tuple(demand.values()),
@@ -140,6 +145,7 @@ def solve(
         check_from_parts=check_from,
         min_part_value=mpv,
         unit_value_cap=price_cap,
+        id_rank=id_rank,
     )
     result = find_best_set(problem)
     parts = distributor.distribute([rows[p] for p in result.chosen])

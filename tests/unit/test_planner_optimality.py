@@ -10,10 +10,11 @@ tests) but re-derives eligibility, units, part values and the winner itself.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from itertools import combinations
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from routing.geo import haversine_km
@@ -158,18 +159,62 @@ def oracle(request, candidates, strategy, log):
     return best
 
 
+def _tie_across_groups():
+    """Equal units, parts, penalty and cost: {L4 (cost 0), L3 (cost 1)} and {L7 (cost 0), L1
+    (cost 1)}. The sorted ids decide, (1, 7) < (3, 4), though L4 precedes L7 in preference order
+    (the search once compared positions, and chose L3 + L4)."""
+    atps = {
+        1: {"A": 2, "B": 0, "C": 0},
+        2: {"A": 0, "B": 0},
+        3: {"A": 2, "B": 0, "C": 1},
+        4: {"A": 0, "B": 1, "C": 0},
+        5: {"A": 0, "B": 0, "C": 0},
+        6: {"A": 0, "B": 0, "C": 0},
+        7: {"A": 0, "B": 1, "C": 1},
+    }
+    candidates = [
+        Candidate(
+            location_id=lid,
+            code=f"L{lid}",
+            name=f"L{lid}",
+            kind="warehouse",
+            active=True,
+            country="DE",
+            latitude=None,
+            longitude=None,
+            services=frozenset({"ship"}),
+            channel_ids=frozenset({1}),
+            atp=atp,
+            base_cost=1.0 if lid in (1, 3) else 0.0,
+        )
+        for lid, atp in atps.items()
+    ]
+    lines = tuple(PlanLine(f"l{i}", sku, 1, Decimal("1")) for i, sku in enumerate("AABC"))
+    request = RoutingRequest(lines=lines, destination=Destination("DE"), channel_id=1)
+    strategy = StrategyConfig(rating_weights={}, tag_preferences={"x": 1.0, "y": -0.5})
+    return request, candidates, strategy
+
+
+def test_equal_sets_are_decided_by_sorted_location_ids_not_preference_positions():
+    request, candidates, strategy = _tie_across_groups()
+    plan = plan_order(request, candidates, strategy)
+    assert sorted(f.location_id for f in plan.fulfilments) == [1, 7]
+    assert_matches_brute_force(request, candidates, strategy)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
+@example(_tie_across_groups())
 def test_plan_matches_brute_force(scenario):
-    assert_matches_brute_force(*scenario)
+    plan = assert_matches_brute_force(*scenario)
+    event(f"parts={len(plan.fulfilments)}")
+    event(f"reasons={','.join(plan.reasons) or 'routable'}")
 
 
 def assert_matches_brute_force(request, candidates, strategy):
     """The plan is the oracle's, and it allocates no more than stock and demand allow."""
     plan = plan_order(request, candidates, strategy)
     assert plan.optimal
-    event(f"parts={len(plan.fulfilments)}")
-    event(f"reasons={','.join(plan.reasons) or 'routable'}")
     (neg_units, parts, _pen, _cost, chosen_ids), ordered, oracle_parts = oracle(
         request, candidates, strategy, plan.decision_log
     )
@@ -208,10 +253,12 @@ def assert_matches_brute_force(request, candidates, strategy):
         )
         < 1e-9
     )
+    return plan
 
 
 def brute_force(problem: SearchProblem):
     n = len(problem.atp)
+    rank = problem.id_rank if problem.id_rank is not None else range(n)
     best = None
     for k in range(0, min(problem.max_parts, n) + 1):
         for subset in combinations(range(n), k):
@@ -223,6 +270,7 @@ def brute_force(problem: SearchProblem):
                 k,
                 sum(problem.penalty[j] for j in subset),
                 sum(problem.cost[j] for j in subset),
+                tuple(sorted(rank[j] for j in subset)),  # = subset when ranks follow positions
                 subset,
             )
             if best is None or key < best:
@@ -236,10 +284,14 @@ def search_problems(draw):
     n = draw(st.integers(1, 11))
     demand = tuple(draw(st.integers(0, 6)) for _ in range(m))
     atp = [tuple(draw(st.integers(0, 4)) for _ in range(m)) for _ in range(n)]
-    rows = sorted((draw(st.integers(0, 3)), draw(st.integers(0, 3)), i, atp[i]) for i in range(n))
+    ids = draw(st.permutations(range(n)))  # location id ranks, not tied to the position
+    rows = sorted(
+        (draw(st.integers(0, 3)), draw(st.integers(0, 3)), ids[i], atp[i]) for i in range(n)
+    )
     return SearchProblem(
         demand=demand,
         atp=[r[3] for r in rows],
+        id_rank=[r[2] for r in rows],
         penalty=[r[0] for r in rows],
         cost=[r[1] for r in rows],
         max_parts=draw(st.integers(1, n + 1)),
@@ -254,4 +306,22 @@ def test_search_matches_brute_force_on_larger_sets(problem):
     best = brute_force(problem)
     assert result.exact
     assert (-result.units, len(result.chosen)) == best[:2]
-    assert result.chosen == best[4]
+    assert result.chosen == best[5]
+
+
+def test_search_breaks_ties_by_id_rank_across_cost_groups():
+    # SKUs (A, B, C). Positions 0, 1 cost 0 (ids 4, 7); positions 2, 3 cost 1 (ids 1, 3).
+    # Covers {0, 3} and {1, 2} tie on cost; their ids are (3, 4) and (1, 7): {1, 2} wins,
+    # although {0, 3} comes first by position.
+    problem = SearchProblem(
+        demand=(2, 1, 1),
+        atp=[(0, 1, 0), (0, 1, 1), (2, 0, 0), (2, 0, 1)],
+        penalty=[0, 0, 0, 0],
+        cost=[0, 0, 1, 1],
+        max_parts=4,
+        node_budget=10**6,
+        id_rank=[2, 3, 0, 1],
+    )
+    assert find_best_set(problem).chosen == (1, 2)
+    assert find_best_set(replace(problem, id_rank=None)).chosen == (0, 3)
+    assert find_best_set(replace(problem, split_valid=lambda chosen: True)).chosen == (1, 2)
