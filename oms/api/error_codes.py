@@ -32,6 +32,7 @@ ERROR_CODES: dict[str, str] = {
     "quality_hold_not_found": "No such quality hold.",
     "payment_not_found": "No such payment on this order.",
     "refund_not_found": "No such refund.",
+    "webhook_subscription_not_found": "No such webhook subscription for your channel.",
     "notification_not_found": "No customer e-mail with this id on this order.",
     "method_not_allowed": "This endpoint does not take that HTTP method.",
     "not_acceptable": "The `Accept` header asks for a format we do not produce.",

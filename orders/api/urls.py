@@ -2,6 +2,11 @@ from django.urls import path
 
 from . import payments, views
 from .views.feed import EventFeedView
+from .views.webhooks import (
+    SubscriptionDetailView,
+    SubscriptionListCreateView,
+    SubscriptionRotateSecretView,
+)
 
 urlpatterns = [
     path("orders/", views.OrderListCreateView.as_view(), name="order-list"),
@@ -26,6 +31,21 @@ urlpatterns = [
         name="order-refund-confirm",
     ),
     path("events/", EventFeedView.as_view(), name="event-feed"),
+    path(
+        "webhooks/subscriptions/",
+        SubscriptionListCreateView.as_view(),
+        name="webhook-subscription-list",
+    ),
+    path(
+        "webhooks/subscriptions/<int:pk>/",
+        SubscriptionDetailView.as_view(),
+        name="webhook-subscription-detail",
+    ),
+    path(
+        "webhooks/subscriptions/<int:pk>/rotate-secret/",
+        SubscriptionRotateSecretView.as_view(),
+        name="webhook-subscription-rotate-secret",
+    ),
     path("holds/", views.HoldCreateView.as_view(), name="hold-create"),
     path("holds/<str:token>/", views.HoldDetailView.as_view(), name="hold-detail"),
     path("fulfilments/", views.FulfilmentListView.as_view(), name="fulfilment-list"),
