@@ -575,7 +575,7 @@ def ledger_check() -> bool:
 STAGES = [
     ("authenticate (API key)", "oms.api.auth.ApiKeyAuthentication", "authenticate", 1),
     ("idempotent() total", "orders.api.views.orders", "idempotent", 1),
-    ("request fingerprint", "orders.idempotency", "_fingerprint", 2),
+    ("request fingerprint", "orders.idempotency", "request_fingerprint", 2),
     (
         "input serializer is_valid",
         "orders.api.serializers.OrderCreateInputSerializer",

@@ -7,8 +7,13 @@ class InsufficientStock(Conflict):
     code = "out_of_stock"
     default_message = "Not enough stock available."
 
-    def __init__(self, lines: list[dict], message: str | None = None) -> None:
-        super().__init__(message, details={"lines": lines})
+    def __init__(
+        self, lines: list[dict], message: str | None = None, *, reasons: list[str] | None = None
+    ) -> None:
+        details: dict = {"lines": lines}
+        if reasons is not None:
+            details["reasons"] = reasons
+        super().__init__(message, details=details)
         self.lines = lines
 
 
@@ -27,6 +32,13 @@ class StockFeedRejected(BusinessRuleViolation):
 
     code = "stock_update_rejected"
     default_message = "Some rows are invalid; nothing was applied."
+
+
+class StockImportConflict(StockFeedRejected):
+    """Stock levels were created while an import ran: nothing was applied; run it again."""
+
+    code = "stock_import_conflict"
+    default_message = "Stock levels were created while the import ran; nothing was imported."
 
 
 class UnknownLocation(NotFound):

@@ -24,7 +24,7 @@ BROKER_TIMEOUT_SECONDS = 1.0
 
 
 @lru_cache(maxsize=4)
-def _redis_client(url: str) -> Any:
+def redis_client(url: str) -> Any:
     import redis
 
     return redis.Redis.from_url(
@@ -50,7 +50,7 @@ def broker_check() -> dict[str, Any]:
         return {"ok": True, "kind": "in-process"}
     started = time.perf_counter()
     try:
-        _redis_client(url).ping()
+        redis_client(url).ping()
     except Exception:
         logger.exception("health: the broker (Redis) is not reachable")
         return {"ok": False, "kind": "redis"}

@@ -34,21 +34,9 @@ class AlreadyHandedOver(Conflict):
     default_message = "Part of the order has already shipped or been handed over."
 
 
-class NotRoutable(Conflict):
-    """No plan can hold every unit now; `details.lines` lists what is short."""
-
-    code = "out_of_stock"
-    default_message = "Not enough stock to route the order."
-
-
 class DuplicateOrder(Conflict):
     code = "duplicate_order"
     default_message = "An order with this external reference already exists in your channel."
-
-
-class UnknownSku(BusinessRuleViolation):
-    code = "unknown_sku"
-    default_message = "Some SKUs do not exist."
 
 
 class InvalidPickupLocation(BusinessRuleViolation):
@@ -61,6 +49,32 @@ class InvalidQuantity(BusinessRuleViolation):
     default_message = "The quantity is not allowed."
 
 
+# `out_of_stock` is inventory's InsufficientStock and `unknown_sku` routing's UnknownSku (one
+# class per code); orders raises them with these messages.
+NOT_ROUTABLE_MESSAGE = "Not enough stock to route the order."
+UNKNOWN_SKU_MESSAGE = "Some SKUs do not exist."
+
+
+class ShippingAddressRequired(BusinessRuleViolation):
+    code = "shipping_address_required"
+    default_message = "Shipping needs an address with a country."
+
+
+class InvalidDeliveryType(BusinessRuleViolation):
+    code = "invalid_delivery_type"
+    default_message = "Unknown delivery type."
+
+
+class NoteEmpty(BusinessRuleViolation):
+    code = "note_empty"
+    default_message = "A note needs text."
+
+
+class ReasonRequired(BusinessRuleViolation):
+    code = "reason_required"
+    default_message = "A rejection needs a reason."
+
+
 class OrderClosed(Conflict):
     code = "order_closed"
     default_message = "The order is completed or cancelled."
@@ -69,6 +83,11 @@ class OrderClosed(Conflict):
 class IdempotencyKeyMissing(ValidationFailed):
     code = "idempotency_key_missing"
     default_message = "This request needs an Idempotency-Key header."
+
+
+class IdempotencyKeyInvalid(ValidationFailed):
+    code = "idempotency_key_invalid"
+    default_message = "The Idempotency-Key is too long or not printable text."
 
 
 class IdempotencyKeyReused(BusinessRuleViolation):

@@ -31,7 +31,12 @@ from rest_framework.response import Response
 from oms.errors import OMSError
 from oms.models import Channel
 
-from .errors import IdempotencyInProgress, IdempotencyKeyMissing, IdempotencyKeyReused
+from .errors import (
+    IdempotencyInProgress,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyMissing,
+    IdempotencyKeyReused,
+)
 from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -50,13 +55,13 @@ _CLAIM_SQL = (
 )
 
 
-def _fingerprint(data: Any) -> str:
+def request_fingerprint(data: Any) -> str:
     return hashlib.sha256(
         json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
     ).hexdigest()
 
 
-def _lock_id(channel_id: int, scope: str, key: str) -> int:
+def idempotency_lock_id(channel_id: int, scope: str, key: str) -> int:
     """A signed 64-bit advisory lock id for (channel, scope, key)."""
     digest = hashlib.blake2b(f"{channel_id}\x00{scope}\x00{key}".encode(), digest_size=8)
     return int.from_bytes(digest.digest(), "big", signed=True)
@@ -67,13 +72,9 @@ def _validated_key(request: Any) -> str:
     if not key:
         raise IdempotencyKeyMissing()
     if len(key) > 255:
-        raise IdempotencyKeyMissing(
-            "The Idempotency-Key is longer than 255 characters.", code="idempotency_key_invalid"
-        )
+        raise IdempotencyKeyInvalid("The Idempotency-Key is longer than 255 characters.")
     if not key.isprintable():  # a NUL byte cannot even be stored (a 500, not a 400)
-        raise IdempotencyKeyMissing(
-            "The Idempotency-Key must be printable text.", code="idempotency_key_invalid"
-        )
+        raise IdempotencyKeyInvalid("The Idempotency-Key must be printable text.")
     return key
 
 
@@ -104,7 +105,9 @@ def _claim(channel: Channel, scope: str, key: str) -> tuple[bool, _Stored | None
         )
         return True, _Stored(record) if record else None
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, [_lock_id(channel.pk, scope, key), channel.pk, scope, key])
+        cursor.execute(
+            _CLAIM_SQL, [idempotency_lock_id(channel.pk, scope, key), channel.pk, scope, key]
+        )
         taken, *record = cursor.fetchone()
     return bool(taken), _Stored(tuple(record)) if record[0] is not None else None
 
@@ -131,7 +134,7 @@ def idempotent(
     """Run `handler` (-> (status, body)) at most once per key, in one transaction with the
     key's claim and its stored response."""
     key = _validated_key(request)
-    fingerprint = _fingerprint(request.data)
+    fingerprint = request_fingerprint(request.data)
     try:
         with transaction.atomic():
             taken, stored = _claim(channel, scope, key)

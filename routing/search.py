@@ -89,7 +89,7 @@ class SearchResult:
 _BudgetExceeded = BudgetExceeded
 
 
-class _Searcher:
+class Searcher:
     def __init__(self, problem: SearchProblem) -> None:
         self.p = problem
         atp = problem.atp
@@ -527,4 +527,4 @@ class _Searcher:
 
 def find_best_set(problem: SearchProblem) -> SearchResult:
     """Best set of candidate positions for the lexicographic objective (see module docstring)."""
-    return _Searcher(problem).run()
+    return Searcher(problem).run()

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ..errors import StockFeedRejected
+from ..errors import StockImportConflict
 from ..models import StockLevel, StockMovement
 from ..signals import stock_arrived
 from .parsing import (
@@ -201,10 +201,9 @@ def apply_copy(
         cursor.execute(_INSERT_LEVELS, params)
         if cursor.rowcount != result.created:
             # Someone created one of our new levels since the plan was made.
-            raise StockFeedRejected(
+            raise StockImportConflict(
                 "Stock levels were created while the import ran; nothing was imported. "
                 "Run it again.",
-                code="stock_import_conflict",
                 details={"expected": result.created, "created": cursor.rowcount},
             )
         if updated != result.updated + result.unchanged:

@@ -3,7 +3,7 @@
 from .edits import order_add_note, order_cancel, order_reroute
 from .fulfilments import fulfilment_reject, fulfilment_short_pick, fulfilment_transition
 from .holds import hold_create, hold_release, holds_expire
-from .intake import LineInput, OrderInput, order_create
+from .intake import LineInput, OrderInput, PlacedOrder, order_create, order_place
 from .lines import order_line_cancel, order_line_set_quantity
 from .order_edit import (
     DeliveryChange,
@@ -29,6 +29,8 @@ __all__ = [
     "order_cancel",
     "order_change_delivery",
     "order_create",
+    "order_place",
+    "PlacedOrder",
     "order_line_cancel",
     "order_line_set_quantity",
     "order_edit",

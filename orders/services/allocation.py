@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from inventory.services import ReservationRequest, stock_release, stock_reserve
@@ -71,6 +71,8 @@ class RoutingOutcome:
     reservation_failed: bool = False
     # A reroute's plan equal to what it gives up: nothing was reserved or recorded.
     unchanged: bool = False
+    # The lines each new fulfilment (by pk) holds, as created (for answering without a read).
+    fulfilment_lines: dict[int, list[FulfilmentLine]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -162,10 +164,12 @@ def allocate(
         ),
         before_reserve=before_reserve,
     )
+    fulfilments, fulfilment_lines = attempt.held or ([], {})
     last = RoutingOutcome(
         plan=attempt.plan,
         strategy=attempt.strategy,
-        fulfilments=attempt.held or [],
+        fulfilments=fulfilments,
+        fulfilment_lines=fulfilment_lines,
         snapshot=attempt.snapshot,
         reservation_failed=attempt.reservation_failed,
         unchanged=attempt.unchanged,
@@ -201,7 +205,7 @@ def allocate(
                             "sku": lines[fl.order_line_id].sku,
                             "quantity": fl.quantity,
                         }
-                        for fl in fulfilment._planned_lines  # type: ignore[attr-defined]
+                        for fl in last.fulfilment_lines[fulfilment.pk]
                     ],
                     trigger=trigger,
                 )
@@ -243,7 +247,9 @@ def snapshot_code(snapshot: Snapshot, location_id: int | None) -> str | None:
 
 def _reserve_plan(
     order: Order, lines: dict[int, OrderLine], plan: Plan, snapshot: Snapshot, actor: str
-) -> list[Fulfilment]:
+) -> tuple[list[Fulfilment], dict[int, list[FulfilmentLine]]]:
+    """Reserve the plan and create its fulfilments; returns them with each one's new lines
+    (fulfilment pk -> lines)."""
     requests: list[ReservationRequest] = []
     for part in plan.fulfilments:
         for planned in part.lines:
@@ -277,9 +283,10 @@ def _reserve_plan(
         ]
     )
     fulfilment_lines: list[FulfilmentLine] = []
+    by_fulfilment: dict[int, list[FulfilmentLine]] = {}
     index = 0
     for fulfilment, part in zip(fulfilments, plan.fulfilments, strict=True):
-        fulfilment._planned_lines = []
+        planned_lines = by_fulfilment[fulfilment.pk] = []
         for planned in part.lines:
             fl = FulfilmentLine(
                 fulfilment=fulfilment,
@@ -289,9 +296,9 @@ def _reserve_plan(
             )
             index += 1
             fulfilment_lines.append(fl)
-            fulfilment._planned_lines.append(fl)
+            planned_lines.append(fl)
     FulfilmentLine.objects.bulk_create(fulfilment_lines)
-    return fulfilments
+    return fulfilments, by_fulfilment
 
 
 def release_fulfilment(fulfilment: Fulfilment, *, actor: str, reason: str) -> None:

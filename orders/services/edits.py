@@ -22,9 +22,11 @@ from .. import event_types as et
 from ..addresses import shipping_address_validate, shipping_coordinates
 from ..errors import (
     AlreadyHandedOver,
+    InvalidDeliveryType,
     InvalidPickupLocation,
-    InvalidQuantity,
+    NoteEmpty,
     OrderClosed,
+    ShippingAddressRequired,
 )
 from ..events import EventRecorder
 from ..locks import order_lock
@@ -163,9 +165,7 @@ def delivery_apply(
     elif delivery_type == DeliveryType.SHIP:
         address = shipping_address or order.shipping_address
         if not address.get("country"):
-            raise InvalidQuantity(
-                "Shipping needs an address with a country.", code="shipping_address_required"
-            )
+            raise ShippingAddressRequired()
         address = shipping_address_validate(address)
         if shipping_address:
             address, _source = shipping_coordinates(before=order.shipping_address, after=address)
@@ -175,7 +175,7 @@ def delivery_apply(
         order.shipping_latitude = address.get("latitude")
         order.shipping_longitude = address.get("longitude")
     else:
-        raise InvalidQuantity("Unknown delivery type.", code="invalid_delivery_type")
+        raise InvalidDeliveryType()
     order.delivery_type = delivery_type
     events.add(
         et.DeliveryOptionChanged(
@@ -279,7 +279,7 @@ def order_reroute(
 def order_add_note(*, order_id: int, text: str, actor: str) -> Order:
     """An internal note on the order's timeline (staff only)."""
     if not text.strip():
-        raise InvalidQuantity("A note needs text.", code="note_empty")
+        raise NoteEmpty()
     with transaction.atomic():
         order = order_lock(order_id=order_id)
         events = EventRecorder(order, actor)

@@ -15,7 +15,13 @@ from django.db import transaction
 from inventory.services import stock_adjust, stock_consume, stock_reservation_reduce
 
 from .. import event_types as et
-from ..errors import FulfilmentNotFound, InvalidQuantity, TrackingRequired, TransitionNotAllowed
+from ..errors import (
+    FulfilmentNotFound,
+    InvalidQuantity,
+    ReasonRequired,
+    TrackingRequired,
+    TransitionNotAllowed,
+)
 from ..events import EventRecorder
 from ..locks import order_lock, stock_levels_lock_for_reroute
 from ..models import Fulfilment, FulfilmentLine, FulfilmentState, Order
@@ -153,7 +159,7 @@ def fulfilment_reject(*, fulfilment_id: int, reason: str, actor: str) -> Fulfilm
     without the remainder recorded as waiting, when nothing else can serve it).
     """
     if not reason.strip():
-        raise InvalidQuantity("A rejection needs a reason.", code="reason_required")
+        raise ReasonRequired()
     with transaction.atomic():
         order = order_lock(order_id=_order_id_of(fulfilment_id))
         lines, fulfilments = load_order(order)

@@ -9,13 +9,15 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from inventory.errors import InsufficientStock
 from inventory.models import Reservation
 from inventory.services import ReservationRequest, stock_release, stock_reserve
 from oms.models import Channel
+from routing.errors import UnknownSku
 from routing.planner import Destination, Plan, PlanLine, RoutingRequest, plan_order
 from routing.selectors import ChosenStrategy, Snapshot, routing_snapshot, strategy_for_context
 
-from ..errors import HoldNotActive, HoldNotFound, NotRoutable, UnknownSku
+from ..errors import NOT_ROUTABLE_MESSAGE, UNKNOWN_SKU_MESSAGE, HoldNotActive, HoldNotFound
 from ..models import CheckoutHold
 from ..selectors import fulfilments_today_by_location
 from .plan_reserve import plan_reserve_retry
@@ -63,7 +65,7 @@ def hold_create(
             )
             unknown = sorted(set(skus) - snapshot.product_ids.keys())
             if unknown:
-                raise UnknownSku(details={"skus": unknown})
+                raise UnknownSku(UNKNOWN_SKU_MESSAGE, details={"skus": unknown})
             return plan_order(request, snapshot.candidates, chosen.config), chosen, snapshot
 
         def reserve(plan: Plan, snapshot: Snapshot) -> None:
@@ -85,17 +87,18 @@ def hold_create(
 
         attempt = plan_reserve_retry(plan=plan, reserve=reserve, require_complete=True)
         if not attempt.plan.routable:
-            raise NotRoutable(
-                details={
-                    "lines": [
-                        {"sku": lines[int(k)][0], "missing": v}
-                        for k, v in attempt.plan.unallocated.items()
-                    ],
-                    "reasons": list(attempt.plan.reasons),
-                }
+            raise InsufficientStock(
+                [
+                    {"sku": lines[int(k)][0], "missing": v}
+                    for k, v in attempt.plan.unallocated.items()
+                ],
+                NOT_ROUTABLE_MESSAGE,
+                reasons=list(attempt.plan.reasons),
             )
         if attempt.reservation_failed:
-            raise NotRoutable(details={"lines": [{"sku": s, "missing": q} for s, q in lines]})
+            raise InsufficientStock(
+                [{"sku": s, "missing": q} for s, q in lines], NOT_ROUTABLE_MESSAGE
+            )
         return hold
 
 

@@ -10,20 +10,22 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from inventory.errors import InsufficientStock
 from inventory.models import Location
 from inventory.services import stock_release
 from oms.db import violates_constraint
 from oms.errors import OMSError
 from oms.models import Channel
+from routing.errors import UnknownSku
 
 from .. import event_types as et
 from ..errors import (
+    NOT_ROUTABLE_MESSAGE,
+    UNKNOWN_SKU_MESSAGE,
     DuplicateOrder,
     HoldNotActive,
     HoldNotFound,
     InvalidPickupLocation,
-    NotRoutable,
-    UnknownSku,
 )
 from ..events import EventRecorder
 from ..locks import stock_levels_lock
@@ -31,7 +33,7 @@ from ..metrics import ORDERS_PLACED, ORDERS_REFUSED
 from ..models import CheckoutHold, DeliveryType, Order, OrderLine, OrderState, PaymentStatus
 from ..payments.services import payment_create_for_intake
 from ..waiting_wake import waiting_order_wake
-from .allocation import allocate
+from .allocation import RoutingOutcome, allocate
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,21 @@ def _consume_hold(channel: Channel, token: str, skus: set[str], actor: str) -> C
     return hold
 
 
+@dataclass(frozen=True)
+class PlacedOrder:
+    """A just-placed order with the lines and routing outcome intake created for it."""
+
+    order: Order
+    lines: list[OrderLine]
+    outcome: RoutingOutcome
+
+
 def order_create(*, channel: Channel, data: OrderInput, actor: str) -> Order:
+    """Place an order (see order_place) and return it."""
+    return order_place(channel=channel, data=data, actor=actor).order
+
+
+def order_place(*, channel: Channel, data: OrderInput, actor: str) -> PlacedOrder:
     """Place an order: route it with the active strategy and hold its stock, or refuse it
     (409 out_of_stock, per line) or park it in the waiting room, by the channel's policy.
 
@@ -110,7 +126,7 @@ def order_create(*, channel: Channel, data: OrderInput, actor: str) -> Order:
             # No savepoint when the caller (the idempotent API view) already opened the
             # transaction: an error aborts the whole request anyway, and it saves two queries.
             with transaction.atomic(savepoint=False):
-                order = _order_create(channel=channel, data=data, actor=actor)
+                placed = _order_create(channel=channel, data=data, actor=actor)
         except IntegrityError as exc:
             if violates_constraint(exc, Order, "order_reference_unique_per_channel"):
                 raise DuplicateOrder(details={"external_reference": data.external_reference})
@@ -119,12 +135,12 @@ def order_create(*, channel: Channel, data: OrderInput, actor: str) -> Order:
         ORDERS_REFUSED.labels(channel=channel.code, code=exc.code).inc()
         raise
     # Counted once the order is really there (the caller's transaction may still roll back).
-    placed = ORDERS_PLACED.labels(channel=channel.code, state=order.state)
-    transaction.on_commit(placed.inc)
-    return order
+    counter = ORDERS_PLACED.labels(channel=channel.code, state=placed.order.state)
+    transaction.on_commit(counter.inc)
+    return placed
 
 
-def _order_create(*, channel: Channel, data: OrderInput, actor: str) -> Order:
+def _order_create(*, channel: Channel, data: OrderInput, actor: str) -> PlacedOrder:
     pickup = None
     if data.delivery_type == DeliveryType.CLICK_COLLECT:
         pickup = _pickup_location(channel, data.pickup_location_code)
@@ -175,7 +191,7 @@ def _order_create(*, channel: Channel, data: OrderInput, actor: str) -> Order:
 
 def _route_new_order(
     *, order: Order, data: OrderInput, actor: str, hold: CheckoutHold | None
-) -> Order:
+) -> PlacedOrder:
     from inventory.models import Product
 
     products = dict(
@@ -185,7 +201,7 @@ def _route_new_order(
     )
     unknown = sorted({line.sku for line in data.lines} - products.keys())
     if unknown:
-        raise UnknownSku(details={"skus": unknown})
+        raise UnknownSku(UNKNOWN_SKU_MESSAGE, details={"skus": unknown})
     lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
@@ -227,8 +243,8 @@ def _route_new_order(
     )
     if not outcome.complete:
         if order.channel.unroutable_policy != Channel.UnroutablePolicy.WAIT:
-            raise NotRoutable(details={"lines": _short_lines(outcome, by_id)})
-        _set_state(order, OrderState.WAITING)
+            raise InsufficientStock(_short_lines(outcome, by_id), NOT_ROUTABLE_MESSAGE)
+        order.park()  # born routed (the field's default, saved above): it waits instead
         order.waiting_since = timezone.now()
         events.add(
             et.OrderWaiting(lines=_short_lines(outcome, by_id), reasons=list(outcome.plan.reasons))
@@ -243,11 +259,10 @@ def _route_new_order(
     events.flush()
     if order.state == OrderState.WAITING:
         waiting_order_wake(order_id=order.pk)
-    order._intake = (lines, outcome)  # type: ignore[attr-defined]  # for order_prime_for_output
-    return order
+    return PlacedOrder(order=order, lines=lines, outcome=outcome)
 
 
-def order_prime_for_output(order: Order) -> Order:
+def order_prime_for_output(placed: PlacedOrder) -> Order:
     """Fill a just-created order's related-object caches with what intake already holds, so
     the API can answer without reading it back (about a quarter of intake's cost).
 
@@ -255,38 +270,27 @@ def order_prime_for_output(order: Order) -> Order:
     """
     from inventory.models import Location
 
-    intake = getattr(order, "_intake", None)
-    if intake is None:
-        return order
-    lines, outcome = intake
-
+    order, lines, outcome = placed.order, placed.lines, placed.outcome
     by_id = {line.pk: line for line in lines}
 
-    def location(pk: int | None) -> Location | None:
-        if pk is None:
-            return None
+    def location(pk: int) -> Location:
         row = outcome.snapshot.locations.get(pk)
         return Location(pk=pk, code=row.code if row else str(pk))
 
     for fulfilment in outcome.fulfilments:
-        planned = getattr(fulfilment, "_planned_lines", [])
+        planned = outcome.fulfilment_lines[fulfilment.pk]
         for fl in planned:
             fl.order_line = by_id[fl.order_line_id]
         fulfilment.location = location(fulfilment.location_id)
-        fulfilment.transfer_to = location(fulfilment.transfer_to_id)
+        to = fulfilment.transfer_to_id
+        fulfilment.transfer_to = location(to) if to is not None else None
         # Django's prefetch cache: not part of the model's declared attributes.
-        fulfilment._prefetched_objects_cache = {"lines": planned}
+        fulfilment._prefetched_objects_cache = {"lines": planned}  # type: ignore[attr-defined]
     order._prefetched_objects_cache = {  # type: ignore[attr-defined]
         "lines": lines,
         "fulfilments": list(outcome.fulfilments),
     }
     return order
-
-
-def _set_state(order: Order, state: str) -> None:
-    """Initial state of a brand-new order (a declared transition needs a saved state to
-    leave; a new order is born either routed or waiting)."""
-    order.__dict__["state"] = state
 
 
 def _short_lines(outcome: Any, lines: dict[int, OrderLine]) -> list[dict]:

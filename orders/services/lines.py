@@ -6,10 +6,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
+from inventory.errors import InsufficientStock
 from inventory.services import stock_reservation_reduce
 
 from .. import event_types as et
-from ..errors import AlreadyHandedOver, InvalidQuantity, NotRoutable, OrderLineNotFound
+from ..errors import AlreadyHandedOver, InvalidQuantity, OrderLineNotFound
 from ..events import EventRecorder
 from ..models import Fulfilment, FulfilmentLine, Order, OrderLine, OrderState
 from ..payments.settlement import payments_settle_cancellation
@@ -80,13 +81,9 @@ def line_quantity_apply(
             require_complete=True,
         )
         if not outcome.complete:
-            raise NotRoutable(
+            raise InsufficientStock(
+                [{"line": line.line_number, "sku": line.sku, "missing": quantity - current}],
                 "Not enough stock for the new quantity; nothing was changed.",
-                details={
-                    "lines": [
-                        {"line": line.line_number, "sku": line.sku, "missing": quantity - current}
-                    ]
-                },
             )
         fulfilments.extend(outcome.fulfilments)
     events.add(

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from inventory.errors import InsufficientStock
+
 from .. import event_types as et
-from ..errors import NotRoutable
 from ..events import EventRecorder
 from ..locks import stock_levels_lock_for_reroute
 from ..models import ACTIVE_FULFILMENT_STATES, Fulfilment, Order, OrderLine
@@ -35,7 +36,7 @@ def order_units_reroute(
 
     The old reservations are released inside this transaction and the new ones taken in it
     too, so no commit shows the order without its stock: with `refuse_incomplete`, a plan
-    that cannot hold every unit raises NotRoutable and the rollback restores them; without,
+    that cannot hold every unit raises InsufficientStock and the rollback restores them; without,
     the rest waits. A plan equal to the active fulfilments given up changes nothing: they
     stay (with their state) and their reservations are restored (savepoint).
     `excluded` / `forced_location_id` are what a staff reroute named (for its event).
@@ -101,9 +102,10 @@ def order_units_reroute(
                 outcome.plan.unallocated or {str(k): v for k, v in uncovered.items()}
             ).items()
         ]
-        raise NotRoutable(
+        raise InsufficientStock(
+            short,
             "The order cannot be routed this way; nothing was changed.",
-            details={"lines": short, "reasons": list(outcome.plan.reasons)},
+            reasons=list(outcome.plan.reasons),
         )
     events.add(
         et.OrderRerouted(

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from inventory.models import Reservation
 from inventory.selectors import stock_ledger_mismatches
-from orders.idempotency import _fingerprint
+from orders.idempotency import request_fingerprint
 from orders.models import IdempotencyRecord, Order, OrderEvent, OrderLine
 from tests.factories import (
     BERLIN,
@@ -155,7 +155,7 @@ def test_same_key_with_another_body_is_refused(api_client, net, placed):  # type
 def test_same_key_while_the_first_request_runs_is_a_conflict(api_client, net, channel):  # type: ignore[no-untyped-def]
     body = order_body()
     IdempotencyRecord.objects.create(
-        channel=channel, scope="order_create", key="key-1", request_hash=_fingerprint(body)
+        channel=channel, scope="order_create", key="key-1", request_hash=request_fingerprint(body)
     )
 
     assert_error(post_order(api_client, body), 409, "idempotency_in_progress")
@@ -757,12 +757,12 @@ def test_abandoned_idempotency_claim_can_be_taken_over(api_client, channel, net)
 
     from django.utils import timezone
 
-    from orders.idempotency import ABANDONED_AFTER, _fingerprint
+    from orders.idempotency import ABANDONED_AFTER, request_fingerprint
     from orders.models import IdempotencyRecord, Order
 
     body = order_body()
     record = IdempotencyRecord.objects.create(
-        channel=channel, scope="order_create", key="crashed", request_hash=_fingerprint(body)
+        channel=channel, scope="order_create", key="crashed", request_hash=request_fingerprint(body)
     )
     assert_error(post_order(api_client, body, key="crashed"), 409, "idempotency_in_progress")
     IdempotencyRecord.objects.filter(pk=record.pk).update(

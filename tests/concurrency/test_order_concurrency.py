@@ -457,7 +457,7 @@ def test_a_twin_arriving_while_the_first_request_runs_gets_409_then_the_replay(c
     meanwhile is answered 409 at once (it does not wait), and after the commit it replays."""
     from django.db import transaction
 
-    from orders.idempotency import _lock_id
+    from orders.idempotency import idempotency_lock_id
 
     product = ProductFactory()
     stock(LocationFactory(channels=[channel]), product, 10)
@@ -470,7 +470,7 @@ def test_a_twin_arriving_while_the_first_request_runs_gets_409_then_the_replay(c
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_advisory_xact_lock(%s)",
-                    [_lock_id(channel.pk, "order_create", "slow-key")],
+                    [idempotency_lock_id(channel.pk, "order_create", "slow-key")],
                 )
             holding.set()
             release.wait(JOIN_TIMEOUT)

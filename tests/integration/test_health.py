@@ -8,11 +8,11 @@ from django.db import OperationalError
 
 @pytest.fixture(autouse=True)
 def _fresh_redis_clients():  # type: ignore[no-untyped-def]
-    from oms.health import _redis_client
+    from oms.health import redis_client
 
-    _redis_client.cache_clear()
+    redis_client.cache_clear()
     yield
-    _redis_client.cache_clear()
+    redis_client.cache_clear()
 
 
 def test_health_without_broker_checks_the_database(client, db):  # type: ignore[no-untyped-def]

@@ -7,12 +7,13 @@ from decimal import Decimal
 
 import pytest
 
+from inventory.errors import InsufficientStock
 from inventory.models import Location, Reservation
 from inventory.selectors import stock_ledger_mismatches
 from oms.errors import OMSError, PreconditionFailed
 from oms.models import Channel
 from orders import services
-from orders.errors import AlreadyHandedOver, NotRoutable, OrderClosed
+from orders.errors import AlreadyHandedOver, OrderClosed
 from orders.models import Fulfilment, FulfilmentState, Order, OrderLine, OrderState
 from tests.factories import (
     BERLIN,
@@ -147,7 +148,7 @@ def test_address_change_to_an_unserved_country_changes_nothing(net):  # type: ig
 
     error = _refused(
         order,
-        NotRoutable,
+        InsufficientStock,
         services.order_update_details,
         expected_version=1,
         shipping_address={
@@ -321,7 +322,7 @@ def test_quantity_up_without_stock_changes_nothing(net):  # type: ignore[no-unty
 
     error = _refused(
         order,
-        NotRoutable,
+        InsufficientStock,
         services.order_line_set_quantity,
         line_id=line.pk,
         quantity=5,
@@ -564,7 +565,7 @@ def test_staff_reroute_forcing_a_location_without_stock_changes_nothing(net):  #
 
     error = _refused(
         order,
-        NotRoutable,
+        InsufficientStock,
         services.order_reroute,
         expected_version=1,
         force_location_id=net.munich.pk,

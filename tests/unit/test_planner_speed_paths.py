@@ -1,7 +1,7 @@
 """The planner's fast paths choose exactly what the full pipeline and brute force choose.
 
 * ``routing.cover`` (the cheapest complete cover found by branching on the scarcest SKU) against
-  the position-order enumeration it replaced (``_Searcher._cover``, still used when a minimum part
+  the position-order enumeration it replaced (``Searcher._cover``, still used when a minimum part
   value applies, so it stays the reference) and against brute force, on thinly scattered stock;
 * the whole planner on thin multi-line networks against the brute-force oracle of
   ``test_planner_optimality``;
@@ -30,7 +30,7 @@ from routing.planner import (
     StrategyConfig,
     plan_order,
 )
-from routing.search import SearchProblem, _Searcher, find_best_set
+from routing.search import Searcher, SearchProblem, find_best_set
 from tests.unit.routing_builders import BERLIN, HAMBURG, MUNICH, candidate, line, request
 from tests.unit.test_planner_optimality import assert_matches_brute_force, brute_force
 
@@ -72,9 +72,9 @@ def test_scarce_sku_cover_matches_brute_force_on_thin_stock(problem):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(thin_problems(min_n=15, max_n=40))
 def test_scarce_sku_cover_equals_the_position_order_enumeration(problem):
-    searcher = _Searcher(problem)
+    searcher = Searcher(problem)
     searcher._prepare()
-    reference = _Searcher(problem)
+    reference = Searcher(problem)
     reference._prepare()
     for k in range(searcher._min_parts(), searcher.max_k + 1):
         found = searcher._scarce_cover(k)

@@ -131,13 +131,13 @@ class OrderListCreateView(generics.ListAPIView):
         def create() -> tuple[int, Any]:
             data = s.OrderCreateInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            order = services.order_create(
+            placed = services.order_place(
                 channel=channel,
                 data=_order_input(data.validated_data),
                 actor=request_actor(request),
             )
             # Serialise from what intake holds: no read-back needed.
-            return 201, s.OrderOutputSerializer(order_prime_for_output(order)).data
+            return 201, s.OrderOutputSerializer(order_prime_for_output(placed)).data
 
         response = idempotent(
             request=request, channel=channel, scope="order_create", handler=create
