@@ -48,7 +48,8 @@ from .admin_edits import (
     conflict_message,
 )
 from .admin_notifications import RESEND_NOTIFICATION, customer_emails, resend_view
-from .console import describe_decision, describe_event, event_location_ids
+from .console import describe_event, event_location_ids
+from .console_decisions import describe_decision
 from .console_sections import console_sections
 from .forms import FULFILMENT_ACTION_LABELS, TRANSITION_ACTIONS, FulfilmentActionForm
 from .models import (

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from orders.console import describe_decision, describe_event, event_location_ids
+from orders.console import describe_event, event_location_ids
+from orders.console_decisions import describe_decision
 from orders.events import EventType
 from orders.models import OrderEvent
 

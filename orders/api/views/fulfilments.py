@@ -21,6 +21,7 @@ from orders.models import (
     FulfilmentState,
 )
 
+from .. import action_serializers as a
 from .. import serializers as s
 from .common import line_id_for
 
@@ -98,12 +99,12 @@ class FulfilmentShipView(APIView):
         description="On hand and reserved go down through shipment movements. A parcel needs "
         "`carrier` and `tracking_number` (422 `tracking_required`) unless the location delivers "
         "with its own drivers; `tracking_url` is built from the carrier's template if omitted.",
-        request=s.ShipInputSerializer,
+        request=a.ShipInputSerializer,
         responses={**TRANSITION_RESPONSES, **error_responses(422)},
     )
     def post(self, request: Request, pk: int) -> Response:
         selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
-        data = s.ShipInputSerializer(data=request.data)
+        data = a.ShipInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.fulfilment_transition(
             fulfilment_id=pk, action="ship", actor=request_actor(request), **data.validated_data
@@ -119,12 +120,12 @@ class FulfilmentRejectView(APIView):
         summary="Reject: reroute elsewhere",
         description="The lines are rerouted excluding this location; the new stock "
         "is held before the old is released. What cannot be rerouted waits.",
-        request=s.RejectInputSerializer,
+        request=a.RejectInputSerializer,
         responses=TRANSITION_RESPONSES,
     )
     def post(self, request: Request, pk: int) -> Response:
         selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
-        data = s.RejectInputSerializer(data=request.data)
+        data = a.RejectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.fulfilment_reject(
             fulfilment_id=pk, reason=data.validated_data["reason"], actor=request_actor(request)
@@ -138,12 +139,12 @@ class FulfilmentShortPickView(APIView):
     @extend_schema(
         tags=["fulfilments"],
         summary="Short pick: reroute the missing units",
-        request=s.ShortPickInputSerializer,
+        request=a.ShortPickInputSerializer,
         responses={200: s.FulfilmentOutputSerializer, **error_responses(400, 403, 404, 409, 422)},
     )
     def post(self, request: Request, pk: int) -> Response:
         fulfilment = selectors.fulfilment_get_for_key(key=request_key(request), fulfilment_id=pk)
-        data = s.ShortPickInputSerializer(data=request.data)
+        data = a.ShortPickInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         missing = {}
         for row in data.validated_data["lines"]:

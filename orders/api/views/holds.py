@@ -18,7 +18,7 @@ from orders.errors import HoldNotFound
 from orders.idempotency import idempotent
 from orders.models import CheckoutHold
 
-from .. import serializers as s
+from .. import action_serializers as a
 from .common import IDEMPOTENCY_PARAM
 
 
@@ -31,14 +31,14 @@ class HoldCreateView(APIView):
         description="Reserves the units for a few minutes; pass the token as `hold` when "
         "placing the order. Expired holds are released by the periodic job.",
         parameters=[IDEMPOTENCY_PARAM],
-        request=s.HoldCreateInputSerializer,
-        responses={201: s.HoldOutputSerializer, **error_responses(400, 403, 409, 422)},
+        request=a.HoldCreateInputSerializer,
+        responses={201: a.HoldOutputSerializer, **error_responses(400, 403, 409, 422)},
     )
     def post(self, request: Request) -> Response:
         channel = request_channel(request)
 
         def create() -> tuple[int, Any]:
-            data = s.HoldCreateInputSerializer(data=request.data)
+            data = a.HoldCreateInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             v = data.validated_data
             dest = v["destination"]
@@ -51,7 +51,7 @@ class HoldCreateView(APIView):
                 minutes=v.get("minutes"),
                 actor=request_actor(request),
             )
-            return 201, s.HoldOutputSerializer(hold).data
+            return 201, a.HoldOutputSerializer(hold).data
 
         return idempotent(request=request, channel=channel, scope="hold_create", handler=create)
 
@@ -73,7 +73,7 @@ class HoldDetailView(APIView):
     @extend_schema(
         tags=["orders"],
         summary="Read a checkout hold",
-        responses={200: s.HoldOutputSerializer, **error_responses(403, 404)},
+        responses={200: a.HoldOutputSerializer, **error_responses(403, 404)},
     )
     def get(self, request: Request, token: str) -> Response:
         hold = CheckoutHold.objects.filter(
@@ -81,15 +81,15 @@ class HoldDetailView(APIView):
         ).first()
         if hold is None:
             raise HoldNotFound()
-        return Response(s.HoldOutputSerializer(hold).data)
+        return Response(a.HoldOutputSerializer(hold).data)
 
     @extend_schema(
         tags=["orders"],
         summary="Release a checkout hold",
-        responses={200: s.HoldOutputSerializer, **error_responses(403, 404, 409)},
+        responses={200: a.HoldOutputSerializer, **error_responses(403, 404, 409)},
     )
     def delete(self, request: Request, token: str) -> Response:
         hold = services.hold_release(
             channel=request_channel(request), token=_hold_token(token), actor=request_actor(request)
         )
-        return Response(s.HoldOutputSerializer(hold).data)
+        return Response(a.HoldOutputSerializer(hold).data)
