@@ -1,0 +1,288 @@
+"""Benchmark: issue 13's targets as ratios to reference endpoints measured in the same run.
+
+    .venv/bin/python benchmarks/bench_ratios.py                  # everything, about 3 minutes
+    .venv/bin/python benchmarks/bench_ratios.py --seconds 10 --ceiling-seconds 8
+    .venv/bin/python benchmarks/bench_ratios.py --skip-ceiling   # ours only (no ratios)
+
+One run, one machine, one PostgreSQL server, in this order (a sandwich, as the ceiling's README
+asks): intake #1 (closed loop), open-loop intake at half that rate, flash sale, availability
+reads; then the reference (`run_ceiling.sh --pg-url <this server>` from ../shared/bench/ceiling:
+drf_noop_get, drf_insert, pgbench_order_uniform/hot) and the PostgreSQL CPU of the same pgbench
+transaction; then intake #2. Each ratio is printed with both of its figures.
+
+Our side: the database of bench_orders.py (BENCH_ORDERS_DATABASE_URL), its seed (3-line orders
+over 50 locations) and gunicorn as the README recommends for this machine (3 sync workers,
+oms.settings.production), 8 connections. How each figure is measured: benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import bench_orders as bo
+from benchmarks.common import REPO, percentile, setup_django
+from benchmarks.ratio_load import (
+    Ratio,
+    backend_cpu_per_transaction,
+    drive_open_loop,
+    print_ratios,
+    sequential_get,
+    wrk_get,
+)
+
+CEILING_DIR = Path(os.environ.get("CEILING_DIR", REPO.parent.parent / "shared/bench/ceiling"))
+PG_URL = os.environ.get("CEILING_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10.0, help="per measurement [10]")
+    parser.add_argument("--ceiling-seconds", type=int, default=8, help="per reference [8]")
+    parser.add_argument("--ceiling-warmup", type=int, default=2, help="[2]")
+    parser.add_argument("--connections", type=int, default=8, help="[8]")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers [3]")
+    parser.add_argument("--flash-stock", type=int, default=400, help="[400]")
+    parser.add_argument("--skip-ceiling", action="store_true")
+    parser.add_argument("--seed", type=int, default=20240601)
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+
+    database_url = os.environ.get("BENCH_ORDERS_DATABASE_URL", bo.DEFAULT_DATABASE_URL)
+    os.environ["DATABASE_URL"] = database_url
+    setup_django()
+    from django.db import connection
+
+    print(f"code: {REPO}; machine: {_uptime()}")
+    bo.reset_database()
+    api_key = bo.seed(flash_stock=args.flash_stock, rng=random.Random(args.seed))
+    connection.close()
+    log_path = Path(tempfile.mkstemp(prefix="oms-bench-ratios-", suffix=".log")[1])
+    server = bo.start_gunicorn(
+        app="oms.wsgi:application",
+        database_url=database_url,
+        workers=args.workers,
+        threads=1,
+        log_path=log_path,
+    )
+    print(
+        f"gunicorn oms.wsgi: {args.workers} sync workers, oms.settings.production, "
+        f"{args.connections} connections"
+    )
+    ratios: list[Ratio] = []
+    ok = True
+    try:
+        run = f"q{int(time.time())}"
+        _intake(server, api_key, args, f"{run}-warm", seconds=3.0)
+        first = _intake(server, api_key, args, f"{run}-a", seconds=args.seconds, label="#1")
+        ok &= first["ok"]
+        open_rate = first["rate"] / 2
+        latencies, statuses, errors = drive_open_loop(
+            port=server.port,
+            api_key=api_key,
+            factory=bo.OrderFactory(run=f"{run}-o", flash=False, seed=args.seed + 5),
+            rate=open_rate,
+            duration=args.seconds,
+        )
+        open_p99 = percentile(latencies, 99) * 1000
+        print(
+            f"\n== open loop: Poisson arrivals at {open_rate:.1f}/s (half of #1) for "
+            f"{args.seconds:g} s: {len(latencies)} requests, p50 "
+            f"{percentile(latencies, 50) * 1000:.1f} ms, p99 {open_p99:.1f} ms, statuses "
+            f"{dict(statuses)}, errors {dict(errors) or 'none'}; {_uptime()}"
+        )
+        ok &= not errors and set(statuses) == {201}
+        flash_rate, flash_ok = _flash(server, api_key, args, f"{run}-f")
+        ok &= flash_ok
+        avail = _availability(server, api_key, args)
+        reference: dict[str, dict] = {}
+        pg_tx_cpu = None
+        if not args.skip_ceiling:
+            reference = _ceiling(args)
+            pg_tx_cpu = _pgbench_cpu(args)
+        second = _intake(server, api_key, args, f"{run}-b", seconds=args.seconds, label="#2")
+        ok &= second["ok"]
+    finally:
+        server.stop()
+        log_path.unlink(missing_ok=True)
+
+    rate = (first["rate"] + second["rate"]) / 2
+    spread = abs(first["rate"] - second["rate"]) / rate if rate else 0.0
+    pg_cpu = (first["pg_ms"] + second["pg_ms"]) / 2
+    print(
+        f"\nintake: #1 {first['rate']:.1f}, #2 {second['rate']:.1f} orders/s -> mean "
+        f"{rate:.1f} (spread {spread * 100:.0f} %{', over 10 %: rerun' if spread > 0.1 else ''}); "
+        f"PostgreSQL CPU per order {first['pg_ms']:.2f} / {second['pg_ms']:.2f} ms"
+    )
+
+    def ref(name: str) -> float | None:
+        return reference[name]["rps_or_tps"] if name in reference else None
+
+    ratios += [
+        Ratio("intake orders/s / drf_insert req/s", rate, ref("drf_insert"), ">=", 0.20),
+        Ratio("intake orders/s / pgbench_order_uniform tps", rate, ref("pgbench_order_uniform")),
+        Ratio("flash orders/s / intake orders/s", flash_rate, rate, ">=", 0.6),
+        Ratio("flash orders/s / pgbench_order_hot tps", flash_rate, ref("pgbench_order_hot"), None),
+        Ratio(
+            "PostgreSQL CPU ms per order / per pgbench transaction",
+            pg_cpu,
+            pg_tx_cpu,
+            "<=",
+            6.0,
+        ),
+        Ratio(
+            "availability 1 SKU req/s / drf_noop_get", avail["1"], ref("drf_noop_get"), ">=", 0.3
+        ),
+        Ratio(
+            "availability 5 SKUs req/s / drf_noop_get", avail["5"], ref("drf_noop_get"), ">=", 0.3
+        ),
+    ]
+    print_ratios(ratios)
+    print(f"open-loop p99 at half saturation: {open_p99:.1f} ms (target <= 50 ms)")
+    print(
+        f"availability 50 SKUs x 50 locations with breakdown: p50 {avail['50x50']:.1f} ms (<= 10)"
+    )
+    for name, figures in reference.items():
+        print(f"reference {name}: {json.dumps(figures)}")
+    print(f"machine at the end: {_uptime()}")
+    if not ok:
+        raise SystemExit(1)
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def _intake(server, api_key: str, args, run: str, *, seconds: float, label: str = "") -> dict:  # type: ignore[no-untyped-def]
+    """Closed loop: orders/s, p99 and PostgreSQL backend CPU per order."""
+    from django.db import connection
+
+    pids = {"gunicorn": [server.process.pid, *server.worker_pids()]}
+    pids["postgres"] = bo.postgres_backend_pids()
+    connection.close()
+    result = bo.drive(
+        port=server.port,
+        api_key=api_key,
+        factory=bo.OrderFactory(run=run, flash=False, seed=hash(run) % 10_000),
+        connections=args.connections,
+        duration=seconds,
+        max_requests=1_000_000,
+        cpu_pids=pids,
+    )
+    if not label:
+        return {}
+    rate, p99 = bo.report(f"intake {label}: closed loop, {args.connections} connections", result)
+    print(f"machine: {_uptime()}")
+    per = max(1, len(result.samples))
+    return {
+        "rate": rate,
+        "p99": p99,
+        "pg_ms": result.cpu.get("postgres", 0.0) * 1000 / per,
+        "ok": not result.errors and not result.error_bodies and result.count(201) == per,
+    }
+
+
+def _flash(server, api_key: str, args, run: str) -> tuple[float, bool]:  # type: ignore[no-untyped-def]
+    """Every order on one SKU until sold out: accepted orders/s until the last 201."""
+    from django.db import connection
+
+    result = bo.drive(
+        port=server.port,
+        api_key=api_key,
+        factory=bo.OrderFactory(run=run, flash=True, seed=7),
+        connections=args.connections,
+        duration=60.0,
+        max_requests=args.flash_stock + args.flash_stock // 4,
+    )
+    bo.report("flash sale (one SKU)", result)
+    accepted = [(at + seconds) for seconds, status, at in result.samples if status == 201]
+    rate = len(accepted) / max(accepted) if accepted else 0.0
+    print(f"flash: {len(accepted)} accepted at {rate:.1f} orders/s until sold out")
+    ok = bo.verify_flash(flash_stock=args.flash_stock, accepted=len(accepted))
+    connection.close()
+    return rate, ok and not result.errors and not result.error_bodies
+
+
+def _availability(server, api_key: str, args) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    rng = random.Random(args.seed)
+    skus = [bo._sku(n) for n in rng.sample(range(bo.SKUS), 50)]
+    headers = {"Authorization": f"Api-Key {api_key}"}
+    figures: dict[str, float] = {}
+    for count in (1, 5):
+        path = "/api/v1/availability/?skus=" + ",".join(skus[:count])
+        line = wrk_get(
+            port=server.port,
+            path=path,
+            headers=headers,
+            connections=args.connections,
+            seconds=args.seconds,
+            ceiling_dir=CEILING_DIR,
+        )
+        figures[str(count)] = line["rps_or_tps"]
+        print(f"\n== availability {count} SKU(s), {args.connections} connections: {line}")
+    path = "/api/v1/availability/?skus=" + ",".join(skus)
+    samples = sequential_get(port=server.port, path=path, headers=headers, count=200)
+    figures["50x50"] = percentile(samples, 50) * 1000
+    print(
+        f"== availability 50 SKUs x {bo.LOCATIONS} locations with the breakdown, one request "
+        f"at a time: p50 {figures['50x50']:.1f} ms, p99 {percentile(samples, 99) * 1000:.1f} ms"
+    )
+    return figures
+
+
+def _ceiling(args) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    out = Path(tempfile.mkstemp(prefix="oms-ceiling-", suffix=".jsonl")[1])
+    command = [
+        "bash",
+        str(CEILING_DIR / "run_ceiling.sh"),
+        "--pg-url",
+        PG_URL,
+        "--seconds",
+        str(args.ceiling_seconds),
+        "--warmup",
+        str(args.ceiling_warmup),
+        "--conns",
+        str(args.connections),
+        "--out",
+        str(out),
+    ]
+    print(f"\n== reference: CEILING_VENV={REPO / '.venv'} {' '.join(command)}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env["CEILING_VENV"] = str(REPO / ".venv")
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    lines = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    out.unlink(missing_ok=True)
+    print(f"machine: {_uptime()}")
+    return {line["name"]: line for line in lines}
+
+
+def _pgbench_cpu(args) -> float:  # type: ignore[no-untyped-def]
+    """PostgreSQL backend CPU per pgbench_order_uniform transaction (ms), measured like ours."""
+    cpu_ms, tps = backend_cpu_per_transaction(
+        pg_url=PG_URL,
+        schema=CEILING_DIR / "schema.sql",
+        script=CEILING_DIR / "order_uniform.pgbench",
+        connections=args.connections,
+        seconds=max(6, args.ceiling_seconds),
+    )
+    print(
+        f"== pgbench_order_uniform, PostgreSQL backend CPU: {cpu_ms:.3f} ms per transaction "
+        f"({tps:.0f} tps while measured)"
+    )
+    return cpu_ms
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Load and measurement helpers for bench_ratios.py: open-loop arrivals, wrk GETs, one request
+at a time, and the PostgreSQL backend CPU of a pgbench transaction."""
+
+from __future__ import annotations
+
+import collections
+import http.client
+import json
+import os
+import queue
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Ratio:
+    name: str
+    ours: float | None
+    reference: float | None
+    comparison: str | None = None  # ">=" or "<="
+    target: float | None = None
+
+    @property
+    def value(self) -> float | None:
+        if self.ours is None or not self.reference:
+            return None
+        return self.ours / self.reference
+
+    def verdict(self) -> str:
+        value = self.value
+        if value is None or self.comparison is None or self.target is None:
+            return "-"
+        met = value >= self.target if self.comparison == ">=" else value <= self.target
+        return "met" if met else "MISSED"
+
+
+def print_ratios(ratios: list[Ratio]) -> None:
+    print("\n| ratio | ours | reference | ratio | target | verdict |\n|---|---:|---:|---:|---|---|")
+    for r in ratios:
+        ours = "-" if r.ours is None else f"{r.ours:,.2f}"
+        reference = "-" if r.reference is None else f"{r.reference:,.3f}"
+        value = "-" if r.value is None else f"{r.value:.3f}x"
+        target = f"{r.comparison} {r.target}x" if r.comparison else "-"
+        print(f"| {r.name} | {ours} | {reference} | {value} | {target} | {r.verdict()} |")
+
+
+def drive_open_loop(
+    *, port: int, api_key: str, factory, rate: float, duration: float, threads: int = 24
+) -> tuple[list[float], collections.Counter, collections.Counter]:  # type: ignore[no-untyped-def]
+    """Poisson arrivals at `rate`/s for `duration` s. A request's latency runs from its
+    scheduled arrival, so time spent waiting for a free client thread counts too."""
+    arrivals: queue.Queue = queue.Queue()
+    latencies: list[float] = []
+    statuses: collections.Counter = collections.Counter()
+    errors: collections.Counter = collections.Counter()
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            item = arrivals.get()
+            if item is None:
+                return
+            scheduled, index = item
+            headers = {
+                "Authorization": f"Api-Key {api_key}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"{factory.run}-{index}",
+            }
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                conn.request("POST", "/api/v1/orders/", body=factory.body(index), headers=headers)
+                response = conn.getresponse()
+                response.read()
+                finished = time.perf_counter()
+                with lock:
+                    latencies.append(finished - scheduled)
+                    statuses[response.status] += 1
+            except (OSError, http.client.HTTPException) as exc:
+                with lock:
+                    errors[type(exc).__name__] += 1
+            finally:
+                conn.close()
+
+    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    rng = random.Random(4242)
+    start = time.perf_counter()
+    at = start
+    index = 0
+    while True:
+        at += rng.expovariate(rate)
+        if at - start > duration:
+            break
+        delay = at - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        arrivals.put((at, index))
+        index += 1
+    for _ in pool:
+        arrivals.put(None)
+    for thread in pool:
+        thread.join()
+    return latencies, statuses, errors
+
+
+def wrk_get(
+    *,
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    connections: int,
+    seconds: float,
+    ceiling_dir: Path,
+) -> dict:
+    """GET with wrk (as the reference measures drf_noop_get), parsed by the ceiling's own
+    parser: 2 s warm-up, then `seconds`."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed (apt-get install wrk), as for the reference")
+    url = f"http://127.0.0.1:{port}{path}"
+    header_args = [arg for k, v in headers.items() for arg in ("-H", f"{k}: {v}")]
+    base = ["wrk", "-t", "2", "-c", str(connections), "--timeout", "10s", *header_args]
+    subprocess.run([*base, "-d", "2s", url], check=True, capture_output=True)
+    with tempfile.NamedTemporaryFile("w+", suffix=".wrk.txt") as out:
+        subprocess.run([*base, "-d", f"{int(seconds)}s", "--latency", url], check=True, stdout=out)
+        parsed = subprocess.run(
+            [
+                sys.executable,
+                str(ceiling_dir / "ceiling.py"),
+                "wrk-json",
+                "ours",
+                str(connections),
+                str(int(seconds)),
+                out.name,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    line = json.loads(parsed.stdout.strip().splitlines()[-1])
+    if line["errors"]:
+        raise SystemExit(f"wrk: {line['errors']} errors on {path[:80]}")
+    return line
+
+
+def sequential_get(*, port: int, path: str, headers: dict[str, str], count: int) -> list[float]:
+    """One request at a time (after 20 to warm every worker): wall seconds per request."""
+    samples = []
+    for n in range(count + 20):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        started = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        elapsed = time.perf_counter() - started
+        conn.close()
+        if response.status != 200:
+            raise SystemExit(f"GET {path[:80]}: {response.status}")
+        if n >= 20:
+            samples.append(elapsed)
+    return samples
+
+
+def _cpu(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def backend_cpu_per_transaction(
+    *, pg_url: str, schema: Path, script: Path, connections: int, seconds: int
+) -> tuple[float, float]:
+    """Run `script` with pgbench (as run_ceiling.sh does: -M prepared, -j 2) in a throwaway
+    database and return (PostgreSQL backend CPU ms per transaction, tps in the window).
+
+    The backends' CPU is read from /proc/<pid>/stat (utime + stime) of the pgbench sessions
+    (pg_stat_activity, application_name 'pgbench') every 0.2 s; the window runs from the
+    first sample with every session connected to the last one, and the transactions counted
+    are those pgbench's per-transaction log says completed inside it."""
+    import psycopg
+
+    dbname = f"bench_ratios_pgb_{os.getpid()}"
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+        admin.execute(f'CREATE DATABASE "{dbname}"')
+    db_url = pg_url.rsplit("/", 1)[0] + f"/{dbname}"
+    workdir = Path(tempfile.mkdtemp(prefix="oms-pgb-"))
+    try:
+        subprocess.run(
+            ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(schema), db_url],
+            check=True,
+            capture_output=True,
+        )
+        bench = subprocess.Popen(
+            [
+                "pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", "2",
+                "-T", str(seconds), "-f", str(script), "-l",
+                f"--log-prefix={workdir / 'tx'}", db_url,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        samples: list[tuple[float, dict[int, float]]] = []
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            while bench.poll() is None:
+                pids = [
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND application_name = 'pgbench'"
+                    )
+                ]
+                now = time.time()
+                cpu = {pid: c for pid in pids if (c := _cpu(pid)) is not None}
+                if len(cpu) == connections:
+                    samples.append((now, cpu))
+                time.sleep(0.2)
+        if bench.returncode != 0 or len(samples) < 5:
+            raise SystemExit(f"pgbench failed ({bench.returncode}) or too few samples")
+        (t1, first), (t2, last) = samples[0], samples[-1]
+        spent = sum(last[pid] - first.get(pid, last[pid]) for pid in last)
+        done = 0
+        for log in workdir.glob("tx*"):
+            for line in log.read_text().splitlines():
+                parts = line.split()
+                if len(parts) >= 6 and t1 < int(parts[4]) + int(parts[5]) / 1e6 <= t2:
+                    done += 1
+        return spent * 1000 / done, done / (t2 - t1)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
