@@ -107,3 +107,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+from . import admin_hub  # noqa: E402, F401  (registers the status hub's admin)

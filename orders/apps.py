@@ -7,16 +7,19 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from oms.hub.targets import register_target
+        from oms.hub.topics import published_topics_register
         from oms.metrics import metrics_source
         from routing.capacity import capacity_source_register
 
         from . import signals  # noqa: F401
         from .api import schema  # noqa: F401  (registers the OpenAPI extension of intake)
+        from .event_types import public_event_types
         from .metrics import waiting_room_source
         from .notifications.email import EmailTarget
         from .selectors import fulfilments_today_by_location
 
         metrics_source("waiting_room", waiting_room_source)
         register_target(EmailTarget())
+        published_topics_register(public_event_types)
         # Routing's simulate and promise count today's fulfilments against daily capacity.
         capacity_source_register(fulfilments_today_by_location)

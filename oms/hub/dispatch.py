@@ -136,6 +136,8 @@ def delivery_record(
     lease, so a worker whose lease expired cannot overwrite its successor's result."""
     now = timezone.now()
     number = delivery.attempts + 1
+    # Tries since the last replay (a replay starts a fresh schedule).
+    tries = number - delivery.attempts_before_replay
     fields: dict[str, object] = {
         "attempts": number,
         "lease_until": None,
@@ -150,17 +152,17 @@ def delivery_record(
         outcome = DeliveryAttempt.Outcome.FAILED
         fields["status"] = Delivery.Status.FAILED
         disable_reason = f"receiver answered {result.status_code}: stop sending"
-    elif result.permanent or number >= MAX_ATTEMPTS:
+    elif result.permanent or tries >= MAX_ATTEMPTS:
         outcome = DeliveryAttempt.Outcome.FAILED
         fields["status"] = Delivery.Status.FAILED
-        if number >= MAX_ATTEMPTS:
-            disable_reason = f"{number} failed tries over {_span()}"
+        if tries >= MAX_ATTEMPTS:
+            disable_reason = f"{tries} failed tries over {_span()}"
     else:
         outcome = DeliveryAttempt.Outcome.RETRY
         if result.retry_after is not None:
             wait = min(timedelta(seconds=max(result.retry_after, 1)), MAX_RETRY_AFTER)
         else:
-            wait = backoff(number)
+            wait = backoff(tries)
         fields["next_attempt_at"] = now + wait
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk, lease_until=delivery.lease_until).update(**fields)

@@ -95,10 +95,16 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # A replay sends the same message again (same webhook-id) on a fresh retry schedule:
+    # the schedule counts the tries after `attempts_before_replay`.
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    replayed_by = models.CharField(max_length=150, blank=True)
+    attempts_before_replay = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "deliveries"
+        permissions = [("replay_delivery", "Can replay deliveries (send them again)")]
         indexes = [
             models.Index(
                 fields=["next_attempt_at", "id"],

@@ -96,9 +96,10 @@ messages AS (
 PUBLISH_DELIVERIES_INSERT = f"""
 INSERT INTO {Delivery._meta.db_table}
     (message_id, kind, subscription_id, target, ordering_key, sequence, status, attempts,
-     next_attempt_at, lease_until, last_status_code, last_error, created_at, delivered_at)
+     next_attempt_at, lease_until, last_status_code, last_error, created_at, delivered_at,
+     replayed_at, replayed_by, attempts_before_replay)
 SELECT m.id, d.kind, d.subscription_id, d.target, d.ordering_key, m.sequence, %(pending)s, 0,
-    %(now)s, NULL, NULL, '', %(now)s, NULL
+    %(now)s, NULL, NULL, '', %(now)s, NULL, NULL, '', 0
 FROM jsonb_to_recordset(%(deliveries)s::jsonb)
     AS d (order_id bigint, sequence integer, kind text, subscription_id bigint, target text,
           ordering_key text)
