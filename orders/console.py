@@ -122,6 +122,20 @@ def _fulfilment_created(d: Mapping[str, Any], codes: Mapping[int, str]) -> str:
     return f"{text} {trigger}".rstrip()
 
 
+def _fulfilment_extended(d: Mapping[str, Any], codes: Mapping[int, str]) -> str:
+    text = f"Fulfilment #{d.get('fulfilment_id')} at {d.get('location')} extended"
+    text += f": {_lines(d.get('lines', []))}"
+    trigger = trigger_text(d.get("trigger"))
+    return f"{text} {trigger}".rstrip()
+
+
+def _reroute_unchanged(d: Mapping[str, Any], codes: Mapping[int, str]) -> str:
+    text = "Reroute by staff kept the plan: nothing was moved"
+    if d.get("excluded"):
+        text += f" (excluding {_codes(d['excluded'], codes)})"
+    return text + (f". Reason: {d['reason']}" if d.get("reason") else "")
+
+
 def _fulfilment_transition(d: Mapping[str, Any], codes: Mapping[int, str]) -> str:
     text = (
         f"Fulfilment #{d.get('fulfilment_id')} at {d.get('location')}: "
@@ -159,6 +173,8 @@ def _rerouted(d: Mapping[str, Any], codes: Mapping[int, str]) -> str:
         text += "; not every unit could be routed, the rest waits for stock"
         if d.get("reasons"):
             text += f" ({', '.join(d['reasons'])})"
+    if d.get("reason"):
+        text += f". Reason: {d['reason']}"
     return text
 
 
@@ -222,6 +238,7 @@ DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[int, str]], str]] = {
     EventType.COMPLETED: lambda d, c: "Order completed: everything shipped or picked up",
     EventType.CANCELLED: lambda d, c: _with_reason("Order cancelled", d),
     EventType.FULFILMENT_CREATED: _fulfilment_created,
+    EventType.FULFILMENT_EXTENDED: _fulfilment_extended,
     EventType.FULFILMENT_TRANSITION: _fulfilment_transition,
     EventType.FULFILMENT_ACCEPTED: _step("accepted"),
     EventType.FULFILMENT_PICKING_STARTED: _step("started picking"),
@@ -238,6 +255,7 @@ DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[int, str]], str]] = {
         f"{trigger_text(d.get('reason'))}"
     ).rstrip(),
     EventType.REROUTED: _rerouted,
+    EventType.REROUTE_UNCHANGED: _reroute_unchanged,
     EventType.ADDRESS_CHANGED: _address_changed,
     EventType.CUSTOMER_CHANGED: _customer_changed,
     EventType.DELIVERY_CHANGED: _delivery_changed,
@@ -266,7 +284,9 @@ def event_location_ids(events: Iterable[OrderEvent]) -> set[int]:
     """Location ids mentioned by id (not code) in payloads: staff reroutes."""
     ids: set[int] = set()
     for event in events:
-        if event.type == EventType.REROUTED and isinstance(event.data, dict):
+        if event.type in (EventType.REROUTED, EventType.REROUTE_UNCHANGED) and isinstance(
+            event.data, dict
+        ):
             ids.update(int(i) for i in event.data.get("excluded") or ())
             if event.data.get("forced"):
                 ids.add(int(event.data["forced"]))

@@ -96,6 +96,20 @@ class OrderRerouted(OrderEventData):
     reasons: list[str] = field(default_factory=list)
     excluded: list[int] = field(default_factory=list)
     forced: int | None = None
+    reason: str = ""  # why staff rerouted (staff reroutes ask for one)
+
+
+@_register
+@dataclass(frozen=True)
+class RerouteUnchanged(OrderEventData):
+    """Internal: a staff reroute found the same plan, so every fulfilment stayed as it was.
+    `reason`, `excluded`, `forced`: what the staff member asked for."""
+
+    type: ClassVar[str] = "reroute_unchanged"
+    public: ClassVar[bool] = False
+    reason: str = ""
+    excluded: list[int] = field(default_factory=list)
+    forced: int | None = None
 
 
 @_register
@@ -222,6 +236,19 @@ class FulfilmentCreated(OrderEventData):
     fulfilment_id: int
     location: str
     transfer_to: str | None
+    lines: list[dict[str, Any]]
+    trigger: str
+
+
+@_register
+@dataclass(frozen=True)
+class FulfilmentExtended(OrderEventData):
+    """A fulfilment not yet picked got more units (a line's quantity went up and its
+    location had the stock): `lines`: [{line, sku, quantity}] added; `trigger` as above."""
+
+    type: ClassVar[str] = "fulfilment_extended"
+    fulfilment_id: int
+    location: str
     lines: list[dict[str, Any]]
     trigger: str
 

@@ -40,6 +40,7 @@ class EventType:
     COMPLETED = et.OrderCompleted.type
     CANCELLED = et.OrderCancelled.type
     FULFILMENT_CREATED = et.FulfilmentCreated.type
+    FULFILMENT_EXTENDED = et.FulfilmentExtended.type
     FULFILMENT_ACCEPTED = et.FulfilmentAccepted.type
     FULFILMENT_PICKING_STARTED = et.FulfilmentPickingStarted.type
     FULFILMENT_PACKED = et.FulfilmentPacked.type
@@ -52,6 +53,7 @@ class EventType:
     FULFILMENT_SHORT_PICKED = et.FulfilmentShortPicked.type
     FULFILMENT_CANCELLED = et.FulfilmentCancelled.type
     REROUTED = et.OrderRerouted.type
+    REROUTE_UNCHANGED = et.RerouteUnchanged.type
     ADDRESS_CHANGED = et.AddressChanged.type
     CUSTOMER_CHANGED = et.CustomerChanged.type
     DELIVERY_CHANGED = et.DeliveryOptionChanged.type

@@ -31,6 +31,8 @@ from ..models import (
 )
 from ..selectors import fulfilments_today_by_location
 from ..waiting_wake import waiting_order_wake
+from .extension import ExtensionKey, extension_key, preferred_plan
+from .order_state import sync_order_state
 from .plan_reserve import plan_reserve_retry
 
 # States whose lines still hold (or have consumed) stock for the order.
@@ -73,6 +75,8 @@ class RoutingOutcome:
     unchanged: bool = False
     # The lines each new fulfilment (by pk) holds, as created (for answering without a read).
     fulfilment_lines: dict[int, list[FulfilmentLine]] = field(default_factory=dict)
+    # Existing fulfilments that took some of the units (their new lines: `fulfilment_lines`).
+    extended: list[Fulfilment] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -110,12 +114,15 @@ def plan_quantities(
     lines: dict[int, OrderLine],
     quantities: dict[int, int],
     forced_location_id: int | None = None,
+    extend: dict[ExtensionKey, Fulfilment] | None = None,
 ) -> tuple[Plan, ChosenStrategy, Snapshot]:
-    """Plan (without reserving) the given quantities of the order's lines."""
+    """Plan (without reserving) the given quantities of the order's lines; with `extend`,
+    a plan that only adds to those fulfilments comes first (orders.services.extension)."""
     chosen = strategy_for_context(
         channel=order.channel, country=order.shipping_country, delivery_type=order.delivery_type
     )
     extra = [pk for pk in (order.pickup_location_id, forced_location_id) if pk]
+    extra += [key[0] for key in extend or {}]
     snapshot = routing_snapshot(
         skus=[lines[pk].sku for pk in quantities],
         channel=order.channel,
@@ -128,6 +135,10 @@ def plan_quantities(
         from dataclasses import replace
 
         request = replace(request, forced_location_id=forced_location_id)
+    elif extend:
+        preferred = preferred_plan(request, snapshot.candidates, chosen.config, extend)
+        if preferred is not None:
+            return preferred, chosen, snapshot
     plan = plan_order(request, snapshot.candidates, chosen.config)
     return plan, chosen, snapshot
 
@@ -144,6 +155,7 @@ def allocate(
     forced_location_id: int | None = None,
     unchanged_from: list[Fulfilment] | None = None,
     before_reserve: Callable[[], None] | None = None,
+    extend: dict[ExtensionKey, Fulfilment] | None = None,
 ) -> RoutingOutcome:
     """Route `quantities` (order line id -> units), reserve the plan, create fulfilments.
 
@@ -152,24 +164,31 @@ def allocate(
     Reservations are conditional updates; losing a race to another order re-plans on fresh
     stock figures (plan_reserve_retry). A plan equal to `unchanged_from` (the fulfilments a
     reroute gives up) reserves and records nothing: the outcome says `unchanged`.
+    `extend` (location, transfer target -> fulfilment not yet picked): parts planned there
+    join that fulfilment instead of creating another (`RoutingOutcome.extended`).
     """
     attempt = plan_reserve_retry(
         plan=lambda: plan_quantities(
-            order=order, lines=lines, quantities=quantities, forced_location_id=forced_location_id
+            order=order,
+            lines=lines,
+            quantities=quantities,
+            forced_location_id=forced_location_id,
+            extend=extend,
         ),
-        reserve=lambda plan, snapshot: _reserve_plan(order, lines, plan, snapshot, actor),
+        reserve=lambda plan, snapshot: _reserve_plan(order, lines, plan, snapshot, actor, extend),
         require_complete=require_complete,
         unchanged=(
             (lambda plan: _same_fulfilments(plan, unchanged_from)) if unchanged_from else None
         ),
         before_reserve=before_reserve,
     )
-    fulfilments, fulfilment_lines = attempt.held or ([], {})
+    fulfilments, fulfilment_lines, extended = attempt.held or ([], {}, [])
     last = RoutingOutcome(
         plan=attempt.plan,
         strategy=attempt.strategy,
         fulfilments=fulfilments,
         fulfilment_lines=fulfilment_lines,
+        extended=extended,
         snapshot=attempt.snapshot,
         reservation_failed=attempt.reservation_failed,
         unchanged=attempt.unchanged,
@@ -186,6 +205,15 @@ def allocate(
             log=last.plan.decision_log,
         )
     )
+    for fulfilment in last.extended:
+        events.add(
+            et.FulfilmentExtended(
+                fulfilment_id=fulfilment.pk,
+                location=snapshot_code(last.snapshot, fulfilment.location_id) or "",
+                lines=_line_items(lines, last.fulfilment_lines[fulfilment.pk]),
+                trigger=trigger,
+            )
+        )
     if last.fulfilments:
         order.strategy_version = last.strategy.version
         order.strategy_name = f"{last.strategy.config.name} v{last.strategy.config.version}"
@@ -199,18 +227,22 @@ def allocate(
                         if fulfilment.transfer_to_id
                         else None
                     ),
-                    lines=[
-                        {
-                            "line": lines[fl.order_line_id].line_number,
-                            "sku": lines[fl.order_line_id].sku,
-                            "quantity": fl.quantity,
-                        }
-                        for fl in last.fulfilment_lines[fulfilment.pk]
-                    ],
+                    lines=_line_items(lines, last.fulfilment_lines[fulfilment.pk]),
                     trigger=trigger,
                 )
             )
     return last
+
+
+def _line_items(lines: dict[int, OrderLine], created: list[FulfilmentLine]) -> list[dict]:
+    return [
+        {
+            "line": lines[fl.order_line_id].line_number,
+            "sku": lines[fl.order_line_id].sku,
+            "quantity": fl.quantity,
+        }
+        for fl in created
+    ]
 
 
 def _same_fulfilments(plan: Plan, current: list[Fulfilment]) -> bool:
@@ -246,10 +278,17 @@ def snapshot_code(snapshot: Snapshot, location_id: int | None) -> str | None:
 
 
 def _reserve_plan(
-    order: Order, lines: dict[int, OrderLine], plan: Plan, snapshot: Snapshot, actor: str
-) -> tuple[list[Fulfilment], dict[int, list[FulfilmentLine]]]:
-    """Reserve the plan and create its fulfilments; returns them with each one's new lines
-    (fulfilment pk -> lines)."""
+    order: Order,
+    lines: dict[int, OrderLine],
+    plan: Plan,
+    snapshot: Snapshot,
+    actor: str,
+    extend: dict[ExtensionKey, Fulfilment] | None = None,
+) -> tuple[list[Fulfilment], dict[int, list[FulfilmentLine]], list[Fulfilment]]:
+    """Reserve the plan and create its fulfilments (a part at an `extend` key adds its lines
+    to that fulfilment instead); returns the new fulfilments, each touched fulfilment's new
+    lines (fulfilment pk -> lines) and the extended fulfilments. Each line holds its own
+    reservation, so an extended fulfilment may list an order line twice."""
     requests: list[ReservationRequest] = []
     for part in plan.fulfilments:
         for planned in part.lines:
@@ -270,22 +309,34 @@ def _reserve_plan(
         reference=f"order:{order.pk}",
         known_level_ids=snapshot.level_ids,
     )
-    fulfilments = Fulfilment.objects.bulk_create(
-        [
-            Fulfilment(
-                order=order,
-                location_id=part.location_id,
-                transfer_to_id=part.transfer_to_location_id,
-                distance_km=part.distance_km,
-                cost=Decimal(str(round(part.cost, 2))),
-            )
-            for part in plan.fulfilments
-        ]
+    extend = extend or {}
+    created = iter(
+        Fulfilment.objects.bulk_create(
+            [
+                Fulfilment(
+                    order=order,
+                    location_id=part.location_id,
+                    transfer_to_id=part.transfer_to_location_id,
+                    distance_km=part.distance_km,
+                    cost=Decimal(str(round(part.cost, 2))),
+                )
+                for part in plan.fulfilments
+                if extension_key(part) not in extend
+            ]
+        )
     )
+    fulfilments: list[Fulfilment] = []
+    extended: list[Fulfilment] = []
     fulfilment_lines: list[FulfilmentLine] = []
     by_fulfilment: dict[int, list[FulfilmentLine]] = {}
     index = 0
-    for fulfilment, part in zip(fulfilments, plan.fulfilments, strict=True):
+    for part in plan.fulfilments:
+        fulfilment = extend.get(extension_key(part))
+        if fulfilment is None:
+            fulfilment = next(created)
+            fulfilments.append(fulfilment)
+        else:
+            extended.append(fulfilment)
         planned_lines = by_fulfilment[fulfilment.pk] = []
         for planned in part.lines:
             fl = FulfilmentLine(
@@ -298,7 +349,7 @@ def _reserve_plan(
             fulfilment_lines.append(fl)
             planned_lines.append(fl)
     FulfilmentLine.objects.bulk_create(fulfilment_lines)
-    return fulfilments, by_fulfilment
+    return fulfilments, by_fulfilment, extended
 
 
 def release_fulfilment(fulfilment: Fulfilment, *, actor: str, reason: str) -> None:
@@ -322,48 +373,6 @@ def release_fulfilments(fulfilments: list[Fulfilment], *, actor: str, reason: st
     if len(fulfilments) == 1:
         reference += f"/fulfilment:{fulfilments[0].pk}"
     stock_release(reservation_ids=reservation_ids, actor=actor, reason=reason, reference=reference)
-
-
-def sync_order_state(
-    order: Order,
-    lines: dict[int, OrderLine],
-    fulfilments: list[Fulfilment],
-    unallocated: dict[int, int],
-    events: EventRecorder,
-) -> None:
-    """Fire the declared order transition its fulfilments call for (if any)."""
-    if order.state in (OrderState.CANCELLED, OrderState.COMPLETED):
-        return
-    if unallocated:
-        if order.state != OrderState.WAITING:
-            order.park()
-            from django.utils import timezone
-
-            order.waiting_since = timezone.now()
-            events.add(
-                et.OrderWaiting(
-                    lines=[
-                        {"line": lines[k].line_number, "sku": lines[k].sku, "missing": v}
-                        for k, v in sorted(unallocated.items())
-                        if k in lines
-                    ]
-                )
-            )
-        return
-    if order.state == OrderState.WAITING:
-        order.route()
-        routed = [f for f in fulfilments if f.state in ACTIVE_FULFILMENT_STATES]
-        events.add(et.OrderRouted(strategy=order.strategy_name, fulfilments=len(routed)))
-    live = [
-        f
-        for f in fulfilments
-        if f.state not in (FulfilmentState.REJECTED, FulfilmentState.CANCELLED)
-    ]
-    if live and all(f.state in DONE_FULFILMENT_STATES for f in live):
-        order.complete()
-        events.add(et.OrderCompleted())
-    elif order.state == OrderState.ROUTED and any(f.state != FulfilmentState.CREATED for f in live):
-        order.start()
 
 
 def order_save_changes(

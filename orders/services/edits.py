@@ -246,9 +246,12 @@ def order_reroute(
     exclude_location_ids: list[int] | None = None,
     force_location_id: int | None = None,
     channel_id: int | None = None,
+    reason: str = "",
 ) -> Order:
     """Staff reroute: route every unit not yet handed over again, excluding locations and/or
-    forcing one. Refused (nothing changes) when no plan can hold every unit."""
+    forcing one, for `reason` (in the timeline). Refused (nothing changes) when no plan can
+    hold every unit. A plan equal to the current one keeps every fulfilment as it is (no
+    cancel and re-create); the timeline says so (internal `reroute_unchanged`)."""
     with transaction.atomic():
         order = order_lock_for_edit(
             order_id=order_id, channel_id=channel_id, expected_version=expected_version
@@ -259,7 +262,7 @@ def order_reroute(
         if force_location_id is not None:
             excluded.discard(force_location_id)
         order.excluded_location_ids = sorted(excluded)
-        order_units_reroute(
+        outcome = order_units_reroute(
             order=order,
             lines=lines,
             fulfilments=fulfilments,
@@ -272,7 +275,16 @@ def order_reroute(
             refuse_incomplete=order.state != OrderState.WAITING,
             forced_location_id=force_location_id,
             excluded=list(exclude_location_ids or ()),
+            reason=reason,
         )
+        if outcome is None or outcome.unchanged:
+            events.add(
+                et.RerouteUnchanged(
+                    reason=reason,
+                    excluded=sorted(exclude_location_ids or ()),
+                    forced=force_location_id,
+                )
+            )
         return order_save_changes(order, lines, fulfilments, events)
 
 

@@ -17,6 +17,7 @@ from ..payments.settlement import payments_settle_cancellation
 from .allocation import allocate, order_save_changes, unallocated_quantities
 from .common import fulfilment_fire, load_order
 from .edits import handed_over, order_lock_for_edit, reroutable
+from .extension import extendable_fulfilments
 from .totals import order_totals_recompute
 
 
@@ -30,7 +31,9 @@ def order_line_set_quantity(
     channel_id: int | None = None,
 ) -> Order:
     """Set a line's quantity. Less: the difference is cancelled (stock released). More: the
-    extra units are routed now, or the edit is refused (409 out_of_stock, nothing changed)."""
+    extra units are routed now, or the edit is refused (409 out_of_stock, nothing changed);
+    a location already fulfilling the order that has not started picking takes them into
+    its fulfilment when it has the stock (orders.services.extension)."""
     with transaction.atomic():
         order = order_lock_for_edit(
             order_id=order_id, channel_id=channel_id, expected_version=expected_version
@@ -79,6 +82,8 @@ def line_quantity_apply(
             actor=actor,
             trigger="quantity_changed",
             require_complete=True,
+            # Units for a location already sending this order join its parcel if unpicked.
+            extend=extendable_fulfilments(fulfilments),
         )
         if not outcome.complete:
             raise InsufficientStock(

@@ -29,6 +29,7 @@ def order_units_reroute(
     refuse_incomplete: bool,
     forced_location_id: int | None = None,
     excluded: list[int] | None = None,
+    reason: str = "",
 ) -> RoutingOutcome | None:
     """Release `release` (the active ones are cancelled, rejected ones just give their stock
     back), then route every uncovered open unit; new fulfilments are appended to
@@ -39,7 +40,8 @@ def order_units_reroute(
     that cannot hold every unit raises InsufficientStock and the rollback restores them; without,
     the rest waits. A plan equal to the active fulfilments given up changes nothing: they
     stay (with their state) and their reservations are restored (savepoint).
-    `excluded` / `forced_location_id` are what a staff reroute named (for its event).
+    `excluded` / `forced_location_id` / `reason` are what a staff reroute named (for its
+    event).
     The caller holds the order's row lock; this locks the stock levels (released ones, the
     order's SKUs everywhere, the forced location) in pk order before releasing.
     """
@@ -115,6 +117,7 @@ def order_units_reroute(
             reasons=list(outcome.plan.reasons),
             excluded=sorted(excluded or ()),
             forced=forced_location_id,
+            reason=reason,
         )
     )
     return outcome

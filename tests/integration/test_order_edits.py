@@ -529,6 +529,7 @@ def test_staff_reroute_excluding_a_location(net):  # type: ignore[no-untyped-def
         "reasons": [],
         "excluded": [net.berlin.pk],
         "forced": None,
+        "reason": "",
     }
     assert stock_ledger_mismatches() == []
 

@@ -116,3 +116,39 @@ def test_hold_create_replans_through_the_shared_loop_when_it_loses_a_race(net): 
     held = Reservation.objects.get(holder=hold.holder, status=Reservation.Status.ACTIVE)
     assert (held.stock_level.location_id, held.quantity) == (net.munich.pk, 2)
     assert stock_ledger_mismatches() == []
+
+
+def test_a_staff_reroute_that_changes_nothing_says_so_with_its_reason(net):  # type: ignore[no-untyped-def]
+    order = place_order(net.channel, ("SHIRT", 3), address=BERLIN)
+    fulfilment = order.fulfilments.get()
+
+    order = services.order_reroute(
+        order_id=order.pk,
+        actor="staff",
+        expected_version=order.version,
+        reason="customer asked for a faster parcel",
+    )
+
+    assert list(order.fulfilments.values_list("pk", "state")) == [
+        (fulfilment.pk, FulfilmentState.CREATED)
+    ]
+    kept = order.events.get(type="reroute_unchanged")
+    assert kept.data["reason"] == "customer asked for a faster parcel"
+    assert not order.events.filter(type="order_rerouted").exists()
+    assert not order.events.filter(type="fulfilment_cancelled").exists()
+
+
+def test_a_staff_reroute_records_its_reason(net):  # type: ignore[no-untyped-def]
+    order = place_order(net.channel, ("SHIRT", 3), address=BERLIN)
+
+    order = services.order_reroute(
+        order_id=order.pk,
+        actor="staff",
+        expected_version=order.version,
+        exclude_location_ids=[net.berlin.pk],
+        reason="Berlin reported a flooded aisle",
+    )
+
+    rerouted = order.events.get(type="order_rerouted")
+    assert rerouted.data["reason"] == "Berlin reported a flooded aisle"
+    assert not order.events.filter(type="reroute_unchanged").exists()
