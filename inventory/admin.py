@@ -3,18 +3,22 @@ ledger movements (the adjust action asks for a reason)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 
 from oms.api.context import user_actor
 from oms.errors import OMSError
 
 from . import services
-from .forms import InboundReceiveForm, InboundStockForm, StockAdjustmentForm
+from .admin_stock import refusal_text, sku_stock_view, stock_count_apply
+from .forms import InboundReceiveForm, InboundStockForm, StockAdjustmentForm, StockCountForm
 from .models import InboundStock, Location, Product, Reservation, StockLevel, StockMovement
 
 
@@ -68,11 +72,33 @@ class LocationAdmin(admin.ModelAdmin):
     ]
 
 
+def _stock_link(product_id: int, text: str = "Stock") -> str:
+    url = reverse("admin:inventory_product_stock", args=[product_id])
+    return format_html('<a href="{}" class="stock-link">{}</a>', url, text)
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["sku", "name", "barcode", "active"]
+    list_display = ["sku", "name", "barcode", "active", "stock_page"]
     list_filter = ["active"]
     search_fields = ["sku", "name", "barcode"]
+    readonly_fields = ["stock_page"]
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:object_id>/stock/",
+                self.admin_site.admin_view(partial(sku_stock_view, self)),
+                name="inventory_product_stock",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="stock")
+    def stock_page(self, obj: Product) -> str:
+        if obj.pk is None:
+            return "-"
+        return _stock_link(obj.pk, "On hand, reserved and available per location and channel")
 
 
 def _action_page(
@@ -102,7 +128,7 @@ def _action_page(
 @admin.register(StockLevel)
 class StockLevelAdmin(admin.ModelAdmin):
     list_display = [
-        "product",
+        "product_stock",
         "location",
         "on_hand",
         "reserved",
@@ -123,10 +149,14 @@ class StockLevelAdmin(admin.ModelAdmin):
         "last_counted_at",
         "updated_at",
     ]
-    actions = ["adjust_stock"]
+    actions = ["adjust_stock", "set_counted"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description="product", ordering="product__sku")
+    def product_stock(self, obj: StockLevel) -> str:
+        return _stock_link(obj.product_id, f"{obj.product.sku} {obj.product.name}")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -180,6 +210,44 @@ class StockLevelAdmin(admin.ModelAdmin):
             title="Adjust stock",
             submit_label="Adjust",
             intro="Each adjustment writes a ledger movement with your name and reason.",
+        )
+
+    @admin.action(description="Set counted quantity…", permissions=["adjust"])
+    def set_counted(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        queryset = queryset.select_related("location", "product")
+        form = StockCountForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            actor = user_actor(request.user)
+            for level in queryset:
+                try:
+                    done = stock_count_apply(
+                        location=level.location,
+                        product=level.product,
+                        on_hand=form.cleaned_data["on_hand"],
+                        reason=form.cleaned_data["reason"],
+                        actor=actor,
+                    )
+                except OMSError as exc:
+                    self.message_user(
+                        request,
+                        f"{level.product.sku} at {level.location.code}: {refusal_text(exc)}",
+                        messages.ERROR,
+                    )
+                    continue
+                self.log_change(request, level, f"{done} Reason: {form.cleaned_data['reason']}")
+                self.message_user(request, done, messages.SUCCESS)
+            return None
+        return _action_page(
+            self,
+            request,
+            queryset,
+            form=form,
+            action="set_counted",
+            title="Set counted quantity",
+            submit_label="Set counted quantity",
+            intro="On hand becomes the counted quantity; the ledger records the difference as "
+            "a count with your name and reason. A count below what is reserved for orders is "
+            "refused.",
         )
 
 

@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import MAX_QUANTITY, InboundStock
+from .models import MAX_QUANTITY, InboundStock, Location
 from .services import inbound_expected_window
 
 
@@ -45,3 +45,40 @@ class InboundStockForm(forms.ModelForm):
                     f"Give a date from {earliest.isoformat()} to {latest.isoformat()}."
                 )
         return expected
+
+
+class LocationField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Location) -> str:
+        return f"{obj.code} - {obj.name}"
+
+
+class _StockChangeForm(forms.Form):
+    """A change of one SKU's stock at a location chosen on the stock page."""
+
+    location = LocationField(queryset=Location.objects.order_by("code"))
+    reason = forms.CharField(max_length=200, help_text="Why (count, damage, found, ...)")
+
+
+class StockPageAdjustForm(_StockChangeForm):
+    delta = StockAdjustmentForm.base_fields["delta"]
+    field_order = ["location", "delta", "reason"]
+    clean_delta = StockAdjustmentForm.clean_delta
+
+
+class StockCountForm(forms.Form):
+    """The intermediate page of the admin's 'set counted quantity' action."""
+
+    on_hand = forms.IntegerField(
+        label="Counted quantity",
+        min_value=0,
+        max_value=MAX_QUANTITY,
+        help_text="Units physically there now; on hand becomes this (ledger: count).",
+    )
+    reason = forms.CharField(
+        max_length=200, initial="stock count", help_text="Shown in the ledger with your name."
+    )
+
+
+class StockPageCountForm(_StockChangeForm):
+    on_hand = StockCountForm.base_fields["on_hand"]
+    field_order = ["location", "on_hand", "reason"]

@@ -192,3 +192,86 @@ def stock_ledger_mismatches(*, location_codes: Sequence[str] | None = None) -> l
                     )
                 )
     return mismatches
+
+
+@dataclass(frozen=True)
+class LocationStock:
+    """One location's figures for a SKU (`availability.available` is its ATP)."""
+
+    location: Location
+    availability: LocationAvailability
+    last_counted_at: dt.datetime | None
+    stock_level_id: int | None
+
+
+@dataclass(frozen=True)
+class SkuStock:
+    """Everything the per-SKU stock page shows."""
+
+    product: Product
+    locations: list[LocationStock]
+    channels: list[tuple[Channel, SkuAvailability]]
+    inbound: list[InboundStock]
+    movements: list[StockMovement]
+
+    @property
+    def totals(self) -> LocationAvailability:
+        return LocationAvailability(
+            "all",
+            0,
+            sum(s.availability.on_hand for s in self.locations),
+            sum(s.availability.reserved for s in self.locations),
+            sum(s.availability.safety_stock for s in self.locations),
+        )
+
+    @property
+    def available(self) -> int:
+        return sum(s.availability.available for s in self.locations)
+
+
+def sku_stock(*, product: Product, movements: int = 25) -> SkuStock:
+    """One SKU's stock: per location (every location, also those holding none), per channel
+    (`availability_for_channel`, the same figure the API promises), open inbound stock by
+    expected date, and the newest ledger movements. Queries: locations, levels, channels,
+    three per channel, inbound, movements."""
+    levels = {
+        lvl.location_id: lvl
+        for lvl in StockLevel.objects.filter(product=product).only(
+            "pk", "location_id", "on_hand", "reserved", "safety_stock", "last_counted_at"
+        )
+    }
+    rows = []
+    for location in Location.objects.order_by("-active", "code"):
+        lvl = levels.get(location.pk)
+        figures = LocationAvailability(
+            location.code,
+            location.pk,
+            lvl.on_hand if lvl else 0,
+            lvl.reserved if lvl else 0,
+            lvl.safety_stock if lvl else 0,
+        )
+        if lvl is None and not location.active:
+            continue
+        rows.append(
+            LocationStock(location, figures, lvl.last_counted_at if lvl else None, lvl and lvl.pk)
+        )
+    channels = [
+        (
+            channel,
+            availability_for_channel(channel=channel, skus=[product.sku], include_locations=False)[
+                0
+            ],
+        )
+        for channel in Channel.objects.order_by("code")
+    ]
+    inbound = list(
+        InboundStock.objects.filter(product=product, status=InboundStock.Status.OPEN)
+        .select_related("location")
+        .order_by("expected_date", "location__code", "pk")
+    )
+    recent = list(
+        StockMovement.objects.filter(stock_level__product=product)
+        .select_related("stock_level__location")
+        .order_by("-id")[:movements]
+    )
+    return SkuStock(product, rows, channels, inbound, recent)
