@@ -61,6 +61,7 @@ from .models import (
     OrderState,
 )
 from .payments.selectors import payment_summary
+from .search import orders_search
 from .selectors import order_for_console
 
 # --- Order admin ------------------------------------------------------------------------------
@@ -98,15 +99,26 @@ class OrderAdmin(admin.ModelAdmin):
         "state",
         "channel",
         "delivery_type",
-        ("fulfilments__location", admin.RelatedOnlyFieldListFilter),
+        # Not RelatedOnlyFieldListFilter: that one reads every order's fulfilments per page.
+        ("fulfilments__location", admin.RelatedFieldListFilter),
         "placed_at",
         EscalatedFilter,
     ]
     list_display_links = ["reference"]
-    search_fields = ["external_reference", "customer_email", "customer_name"]
-    date_hierarchy = "placed_at"
+    # One box finds everything an agent is given (orders.search); the admin's own
+    # `search_fields` machinery is replaced by get_search_results below.
+    search_fields = ["external_reference"]
+    search_help_text = (
+        "Reference, e-mail, name, tracking number, SKU, postal code, phone, or an order, "
+        "fulfilment or return number."
+    )
     show_full_result_count = False  # no second COUNT(*) over every order on each search
     list_per_page = 50
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Order], search_term: str
+    ) -> tuple[QuerySet[Order], bool]:
+        return orders_search(queryset, search_term), False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         live = Fulfilment.objects.exclude(

@@ -9,6 +9,11 @@ class ReturnsConfig(AppConfig):
 
     def ready(self) -> None:
         from orders.console_sections import console_section_register
+        from orders.search import order_search_register
+
+        from .search import return_order_ids
+
+        order_search_register(return_order_ids)
 
         console_section_register(
             template="admin/returns/_order_returns.html", context=_order_returns

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from inventory.models import Location, Reservation
@@ -74,6 +75,8 @@ class Fulfilment(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["location", "state"], name="fulfilment_location_state"),
             models.Index(fields=["location", "created_at"], name="fulfilment_location_day"),
+            # The order list's search by tracking number (orders.search).
+            models.Index(Upper("tracking_number"), "order", name="fulfilment_search_tracking"),
         ]
 
     def __str__(self) -> str:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from inventory.models import Location, Product
 from oms.models import Channel
+
+from ..search_keys import SHIPPING_PHONE, SHIPPING_POSTAL_CODE, phone_key_expression
 
 
 class OrderState(models.TextChoices):
@@ -120,6 +124,23 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 name="order_waiting_room",
             ),
             models.Index(fields=["customer_email"], name="order_customer_email"),
+            # The order list's search box (orders.search): exact keys on every backend,
+            # trigram indexes for "contains" on PostgreSQL (migration 0008).
+            models.Index(Upper(SHIPPING_POSTAL_CODE), name="order_search_postal_code"),
+            models.Index(phone_key_expression("customer_phone"), name="order_search_phone"),
+            models.Index(phone_key_expression(SHIPPING_PHONE), name="order_search_shipping_phone"),
+            GinIndex(
+                OpClass(Upper("external_reference"), name="gin_trgm_ops"),
+                name="order_search_reference_trgm",
+            ),
+            GinIndex(
+                OpClass(Upper("customer_email"), name="gin_trgm_ops"),
+                name="order_search_email_trgm",
+            ),
+            GinIndex(
+                OpClass(Upper("customer_name"), name="gin_trgm_ops"),
+                name="order_search_name_trgm",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -182,6 +203,8 @@ class OrderLine(models.Model):
                 condition=Q(unit_price__gte=0), name="order_line_price_positive"
             ),
         ]
+        # The order list's search by SKU (orders.search).
+        indexes = [models.Index(Upper("sku"), "order", name="order_line_search_sku")]
 
     def __str__(self) -> str:
         return f"{self.line_number}: {self.quantity} x {self.sku}"
