@@ -272,7 +272,7 @@ class OrderAdmin(admin.ModelAdmin):
             "lines": lines,
             "fulfilments": fulfilments,
             "money": payment_summary(order=order),
-            "extra_sections": console_sections(order),
+            "extra_sections": console_sections(order, user),
             "timeline": [(event, describe_event(event, codes)) for event in events],
             "decisions": [
                 (

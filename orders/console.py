@@ -265,7 +265,27 @@ DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[int, str]], str]] = {
     EventType.NOTE_ADDED: lambda d, c: f"Note: {d.get('text', '')}",
     EventType.HOLD_CONSUMED: lambda d, c: f"Checkout hold {d.get('hold')} consumed by the order",
     EventType.NOTIFICATION_RESENT: lambda d, c: f"E-mail {d['notification']} resent to {d['to']}",
+    "refund_requested": lambda d, c: (
+        f"Refund #{d.get('refund_id')} of {d.get('amount')} {d.get('currency')} requested"
+        + (f" ({d['reason']})" if d.get("reason") else "")
+    ),
+    "refund_succeeded": lambda d, c: (
+        f"Refund #{d.get('refund_id')} of {d.get('amount')} {d.get('currency')} succeeded"
+        + (f" (PSP reference {d['psp_reference']})" if d.get("psp_reference") else "")
+    ),
+    "refund_failed": lambda d, c: (
+        f"Refund #{d.get('refund_id')} of {d.get('amount')} {d.get('currency')} failed"
+    ),
+    "payment_captured": lambda d, c: f"Payment captured: {d.get('amount')} {d.get('currency')}",
+    "payment_authorized": lambda d, c: f"Payment authorized: {d.get('amount')} {d.get('currency')}",
 }
+
+
+def event_describer_register(
+    event_type: str, describe: Callable[[Mapping[str, Any], Mapping[int, str]], str]
+) -> None:
+    """An app above `orders` (returns) says in words what its event types mean."""
+    DESCRIBERS[event_type] = describe
 
 
 def describe_event(event: OrderEvent, codes: Mapping[int, str] | None = None) -> str:

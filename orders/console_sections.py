@@ -1,5 +1,6 @@
 """Sections that apps above `orders` add to the order console (the returns app shows the
-order's returns). Layers point down: `orders` only calls what was registered with it."""
+order's returns). Layers point down: `orders` only calls what was registered with it. A
+section's context gets the order and the staff user (to offer only what they may do)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,19 @@ from .models import Order
 @dataclass(frozen=True)
 class ConsoleSection:
     template: str
-    context: Callable[[Order], dict[str, Any]]
+    context: Callable[[Order, Any], dict[str, Any]]
 
 
 SECTIONS: list[ConsoleSection] = []
 
 
-def console_section_register(*, template: str, context: Callable[[Order], dict[str, Any]]) -> None:
+def console_section_register(
+    *, template: str, context: Callable[[Order, Any], dict[str, Any]]
+) -> None:
     """Called from an upper app's `AppConfig.ready`."""
     if all(s.template != template for s in SECTIONS):
         SECTIONS.append(ConsoleSection(template, context))
 
 
-def console_sections(order: Order) -> list[tuple[str, dict[str, Any]]]:
-    return [(section.template, section.context(order)) for section in SECTIONS]
+def console_sections(order: Order, user: Any) -> list[tuple[str, dict[str, Any]]]:
+    return [(section.template, section.context(order, user)) for section in SECTIONS]

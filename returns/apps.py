@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.apps import AppConfig
 
 
@@ -8,6 +6,7 @@ class ReturnsConfig(AppConfig):
     verbose_name = "Returns"
 
     def ready(self) -> None:
+        from orders.console import event_describer_register
         from orders.console_sections import console_section_register
         from orders.search import order_search_register
 
@@ -15,18 +14,11 @@ class ReturnsConfig(AppConfig):
 
         order_search_register(return_order_ids)
 
+        from .console_text import RETURN_DESCRIBERS
+        from .order_section import order_returns_section
+
         console_section_register(
-            template="admin/returns/_order_returns.html", context=_order_returns
+            template="admin/returns/_order_returns.html", context=order_returns_section
         )
-
-
-def _order_returns(order: Any) -> dict[str, Any]:
-    from .models import ReturnRequest
-
-    returns = (
-        ReturnRequest.objects.filter(order=order)
-        .select_related("location")
-        .prefetch_related("lines__order_line", "lines__reason")
-        .order_by("pk")
-    )
-    return {"returns": list(returns)}
+        for event_type, describe in RETURN_DESCRIBERS.items():
+            event_describer_register(event_type, describe)

@@ -91,3 +91,11 @@ class NothingToRefund(Conflict):
 class AdjustmentNeedsReason(ValidationFailed):
     code = "adjustment_reason_missing"
     default_message = "A refund adjustment needs a reason."
+
+
+class RefundAmountChanged(Conflict):
+    code = "refund_amount_changed"
+    default_message = (
+        "The refund amount changed since it was previewed (something was received, refunded "
+        "or adjusted meanwhile). Nothing was refunded; check the new preview."
+    )

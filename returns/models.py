@@ -102,6 +102,10 @@ class CreatedVia(models.TextChoices):
     STAFF = "staff", "Staff (console)"
 
 
+TRANSITION_PERMISSION = "returns.transition_return"
+INSPECT_PERMISSION = "returns.inspect_return"
+
+
 class ReturnRequest(ConcurrentTransitionMixin, models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="returns")
@@ -136,31 +140,66 @@ class ReturnRequest(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"Return {self.pk} of order {self.order_id}"
 
-    @transition(field=state, source=ReturnState.REQUESTED, target=ReturnState.APPROVED)
+    @transition(
+        field=state,
+        source=ReturnState.REQUESTED,
+        target=ReturnState.APPROVED,
+        permission=TRANSITION_PERMISSION,
+    )
     def approve(self) -> None:
         pass
 
-    @transition(field=state, source=ReturnState.REQUESTED, target=ReturnState.REJECTED)
+    @transition(
+        field=state,
+        source=ReturnState.REQUESTED,
+        target=ReturnState.REJECTED,
+        permission=TRANSITION_PERMISSION,
+    )
     def reject(self) -> None:
         pass
 
-    @transition(field=state, source=ReturnState.APPROVED, target=ReturnState.IN_TRANSIT)
+    @transition(
+        field=state,
+        source=ReturnState.APPROVED,
+        target=ReturnState.IN_TRANSIT,
+        permission=TRANSITION_PERMISSION,
+    )
     def ship_back(self) -> None:
         """The customer sent the parcel (tracking number known)."""
 
-    @transition(field=state, source=AWAITING_GOODS, target=ReturnState.PARTIALLY_RECEIVED)
+    @transition(
+        field=state,
+        source=AWAITING_GOODS,
+        target=ReturnState.PARTIALLY_RECEIVED,
+        permission=TRANSITION_PERMISSION,
+    )
     def receive_part(self) -> None:
         pass
 
-    @transition(field=state, source=AWAITING_GOODS, target=ReturnState.RECEIVED)
+    @transition(
+        field=state,
+        source=AWAITING_GOODS,
+        target=ReturnState.RECEIVED,
+        permission=TRANSITION_PERMISSION,
+    )
     def receive(self) -> None:
         pass
 
-    @transition(field=state, source=ReturnState.RECEIVED, target=ReturnState.INSPECTED)
+    @transition(
+        field=state,
+        source=ReturnState.RECEIVED,
+        target=ReturnState.INSPECTED,
+        permission=INSPECT_PERMISSION,
+    )
     def finish_inspection(self) -> None:
         pass
 
-    @transition(field=state, source=ReturnState.INSPECTED, target=ReturnState.CLOSED)
+    @transition(
+        field=state,
+        source=ReturnState.INSPECTED,
+        target=ReturnState.CLOSED,
+        permission=TRANSITION_PERMISSION,
+    )
     def close(self) -> None:
         pass
 
@@ -168,6 +207,7 @@ class ReturnRequest(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[ReturnState.REQUESTED, ReturnState.APPROVED, ReturnState.IN_TRANSIT],
         target=ReturnState.CANCELLED,
+        permission=TRANSITION_PERMISSION,
     )
     def cancel(self) -> None:
         """Only before anything was received."""

@@ -50,7 +50,7 @@ def returnable_quantities(*, order: Order) -> dict[int, Returnable]:
         .values_list("order_line_id", "units")
     )
     result = {}
-    for line_id in order.lines.values_list("pk", flat=True):
+    for line_id in (line.pk for line in order.lines.all()):  # prefetched on the console
         row = delivered.get(line_id)
         result[line_id] = Returnable(
             delivered=row["units"] if row else 0,

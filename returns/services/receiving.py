@@ -29,10 +29,8 @@ from ..errors import (
     ReceiptExceedsRequested,
     ReceivedElsewhere,
     ReturnLineUnknown,
-    ReturnTransitionNotAllowed,
 )
 from ..models import (
-    AWAITING_GOODS,
     Disposition,
     QualityHold,
     ReturnInspection,
@@ -41,6 +39,7 @@ from ..models import (
     ReturnRequest,
     ReturnState,
 )
+from ..rules import step_require
 from .common import finish, return_lock, transition
 
 
@@ -73,10 +72,7 @@ def return_receive(
             if not same or seen.location_id != location.pk:
                 raise ParcelConflict(details={"parcel_reference": parcel_reference})
             return ret
-        if ret.state not in AWAITING_GOODS:
-            raise ReturnTransitionNotAllowed(
-                details={"return_id": ret.pk, "state": ret.state, "action": "receive"}
-            )
+        step_require(ret, "receive")
         serves = location.channels.filter(pk=ret.channel_id).exists()
         if not (location.active and location.accepts_returns and serves):
             raise LocationNotAcceptingReturns(details={"location": location.code})
@@ -142,10 +138,7 @@ def return_inspect(
     """
     with transaction.atomic():
         order, ret = return_lock(return_id=return_id, channel_id=channel_id)
-        if ret.state not in (ReturnState.RECEIVED, ReturnState.PARTIALLY_RECEIVED):
-            raise ReturnTransitionNotAllowed(
-                details={"return_id": ret.pk, "state": ret.state, "action": "inspect"}
-            )
+        step_require(ret, "inspect")
         by_number = {line.order_line.line_number: line for line in _lines(ret)}
         pending = {
             n: line.received_quantity - line.inspected_quantity for n, line in by_number.items()

@@ -25,15 +25,14 @@ from .. import events as ev
 from ..errors import (
     AdjustmentNeedsReason,
     NothingToRefund,
+    RefundAmountChanged,
     ReturnIsExchange,
-    ReturnTransitionNotAllowed,
 )
 from ..models import LIVE_RETURN_STATES, Resolution, ReturnLine, ReturnRequest, ReturnState
 from ..refund_math import RefundComputation, RefundLine, RefundTerms, compute_refund
+from ..rules import step_require
 from ..selectors import policy_for
 from .common import finish, return_lock, transition
-
-REFUNDABLE_STATES = (ReturnState.PARTIALLY_RECEIVED, ReturnState.RECEIVED, ReturnState.INSPECTED)
 
 
 def refund_source(ret: ReturnRequest) -> str:
@@ -95,13 +94,16 @@ def return_refund(
     actor: str,
     adjustment: Decimal = Decimal("0"),
     adjustment_reason: str = "",
+    expected_total: Decimal | None = None,
     channel_id: int | None = None,
 ) -> ReturnRefundOutcome:
     """Refund the received units of a return through the channel's payment adapter, as
     `return_refund_compute` computes it; an inspected return is then closed. A staff
     adjustment needs a reason and is recorded (the caller checks the permission). Refused
     with nothing changed above what is captured and not yet refunded (422
-    `refund_exceeds_captured`), for an exchange, or when nothing is left to refund.
+    `refund_exceeds_captured`), for an exchange, or when nothing is left to refund. With
+    `expected_total` (the amount a preview showed) a different amount now is refused (409
+    `refund_amount_changed`), so what is issued is what was seen.
     """
     if adjustment and not adjustment_reason.strip():
         raise AdjustmentNeedsReason()
@@ -109,15 +111,16 @@ def return_refund(
         order, ret = return_lock(return_id=return_id, channel_id=channel_id)
         if ret.resolution == Resolution.EXCHANGE:
             raise ReturnIsExchange(details={"return_id": ret.pk})
-        if ret.state not in REFUNDABLE_STATES:
-            raise ReturnTransitionNotAllowed(
-                details={"return_id": ret.pk, "state": ret.state, "action": "refund"}
-            )
+        step_require(ret, "refund")
         computation = return_refund_compute(
             ret=ret, adjustment=adjustment, adjustment_reason=adjustment_reason
         )
         if computation.total <= 0:
             raise NothingToRefund(details=computation.breakdown())
+        if expected_total is not None and computation.total != expected_total:
+            raise RefundAmountChanged(
+                details={"expected": str(expected_total), "total": str(computation.total)}
+            )
         payments = payments_lock(order=order)
         events = EventRecorder(order, actor)
         if adjustment:
