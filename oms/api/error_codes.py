@@ -97,6 +97,7 @@ ERROR_CODES: dict[str, str] = {
     "inspection_exceeds_received": "More units inspected than were received.",
     "return_is_exchange": "An exchange is resolved by its replacement order, not a refund.",
     "nothing_to_refund": "Nothing is left to refund for this return.",
+    "refund_amount_changed": "The refund amount differs from the previewed `expected_total`.",
     "adjustment_reason_missing": "A refund adjustment needs a reason.",
     # a bug, never an answer by design
     "error": "Unexpected error.",
