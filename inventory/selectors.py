@@ -1,4 +1,4 @@
-"""Inventory reads. Availability is the hottest path: three queries whatever the SKU count."""
+"""Inventory reads. Availability is the hottest path: one statement whatever the SKU count."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import F, QuerySet, Sum, Value
 from django.db.models.functions import Greatest
 
 from oms.models import Channel
 
+from .availability_sql import LEVEL, TOTAL, availability_rows
 from .models import InboundStock, Location, Product, StockLevel, StockMovement
 
 
@@ -68,15 +70,54 @@ def availability_for_channel(
 
     ATP per location = on hand - reserved - safety stock, never below 0; the channel sees
     the sum over the active locations that serve it, minus its buffer (never below 0).
-    Three queries (products, stock levels, inbound), however many SKUs are asked.
+    One statement on PostgreSQL (inventory/availability_sql.py), three elsewhere (products,
+    stock levels, inbound), however many SKUs are asked.
     """
     wanted = list(dict.fromkeys(skus))
+    if connection.vendor == "postgresql":
+        results = _availability_sql(channel, wanted, include_inbound, include_locations)
+    else:
+        results = _availability_orm(channel, wanted, include_inbound, include_locations)
+    buffer = channel.availability_buffer
+    if buffer:
+        for entry in results.values():
+            entry.available = max(0, entry.available - buffer)
+    return list(results.values())
+
+
+def _availability_sql(
+    channel: Channel, wanted: list[str], include_inbound: bool, include_locations: bool
+) -> dict[str, SkuAvailability]:
+    results = {sku: SkuAvailability(sku=sku, known=False) for sku in wanted}
+    rows = availability_rows(
+        channel_id=channel.pk,
+        skus=wanted,
+        include_inbound=include_inbound,
+        include_locations=include_locations,
+    )
+    for kind, _product_id, sku, location_id, code, a, b, c, expected in rows:
+        entry = results[sku]
+        entry.known = True
+        if kind == LEVEL:
+            loc = LocationAvailability(code, location_id, a, b, c)
+            entry.locations.append(loc)
+            entry.available += loc.available
+        elif kind == TOTAL:
+            entry.available += a
+        elif a > 0:
+            entry.inbound.append(InboundAvailability(code, expected, a))
+    return results
+
+
+def _availability_orm(
+    channel: Channel, wanted: list[str], include_inbound: bool, include_locations: bool
+) -> dict[str, SkuAvailability]:
     products = dict(Product.objects.filter(sku__in=wanted, active=True).values_list("pk", "sku"))
     results = {sku: SkuAvailability(sku=sku, known=False) for sku in wanted}
     for sku in products.values():
         results[sku].known = True
     if not products:
-        return list(results.values())
+        return results
     levels = StockLevel.objects.filter(
         product_id__in=products.keys(),
         location__channels=channel,
@@ -102,10 +143,6 @@ def availability_for_channel(
         )
         for product_id, total in totals:
             results[products[product_id]].available = total or 0
-    buffer = channel.availability_buffer
-    if buffer:
-        for entry in results.values():
-            entry.available = max(0, entry.available - buffer)
     if include_inbound:
         inbound = (
             InboundStock.objects.filter(
@@ -125,7 +162,7 @@ def availability_for_channel(
                         row["location__code"], row["expected_date"], row["quantity"]
                     )
                 )
-    return list(results.values())
+    return results
 
 
 def atp_by_location(

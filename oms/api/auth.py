@@ -10,12 +10,15 @@ from rest_framework import authentication, exceptions, permissions
 
 from oms.models import ApiKey
 
+from .key_cache import api_key_lookup
+
 KEYWORD = "Api-Key"
 _LAST_USED_RESOLUTION_SECONDS = 300
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
-    """Looks the key up by its public prefix and compares hashes in constant time."""
+    """Looks the key up by its public prefix and compares hashes in constant time; the key
+    and its channel come from a per-process cache checked on every request (key_cache.py)."""
 
     def authenticate(self, request: Any) -> tuple[None, ApiKey] | None:
         header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -28,12 +31,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         parts = raw.split("_")
         if len(parts) < 3 or parts[0] != "oms":
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        key = (
-            ApiKey.objects.select_related("channel")
-            .filter(prefix=parts[1], revoked_at__isnull=True, channel__active=True)
-            .first()
-        )
-        if key is None or not key.matches(raw):
+        key = api_key_lookup(prefix=parts[1], raw_key=raw)
+        if key is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")
         now = timezone.now()
         # Touch last_used_at at most every few minutes: a write per request would make the

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 
+from inventory import selectors
 from inventory.models import InboundStock, StockLevel
 from inventory.selectors import SkuAvailability, availability_for_channel
 from inventory.services import ReservationRequest, stock_reserve
@@ -17,7 +19,18 @@ from tests.factories import (
     stock,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_twin]
+
+# On PostgreSQL every test runs twice: the one-statement SQL path and its ORM twin.
+IMPLEMENTATIONS = ["sql", "orm"] if connection.vendor == "postgresql" else ["orm"]
+
+
+@pytest.fixture(params=IMPLEMENTATIONS, autouse=True)
+def implementation(request, monkeypatch) -> str:  # type: ignore[no-untyped-def]
+    if request.param == "orm":
+        monkeypatch.setattr(selectors, "_availability_sql", selectors._availability_orm)
+    return request.param
+
 
 D1 = dt.date(2030, 5, 1)
 D2 = dt.date(2030, 5, 8)
@@ -178,16 +191,54 @@ def _bulk_stock(channel, sku_count: int, location_count: int) -> list[str]:  # t
     return [p.sku for p in products]
 
 
-def test_query_count_does_not_grow_with_skus_or_locations(channel, django_assert_num_queries):
+def test_query_count_does_not_grow_with_skus_or_locations(
+    channel, django_assert_num_queries, implementation
+):  # type: ignore[no-untyped-def]
     small = _bulk_stock(channel, 1, 1)
     large = _bulk_stock(channel, 50, 10)
+    statements = 1 if implementation == "sql" else 3
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(statements):
         (single,) = availability_for_channel(channel=channel, skus=small)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(statements):
         many = availability_for_channel(channel=channel, skus=large)
 
     assert (single.available, single.inbound_total) == (3, 3)
     assert len(many) == 50
     assert all(len(r.locations) == 10 for r in many)
     assert {(r.available, r.inbound_total) for r in many} == {(30, 30)}
+
+
+@pytest.mark.parametrize("include_locations", [True, False])
+@pytest.mark.parametrize("include_inbound", [True, False])
+def test_sql_and_orm_paths_give_the_same_answer(channel, include_locations, include_inbound):  # type: ignore[no-untyped-def]
+    """Both paths over one mixed network: several SKUs and locations, inactive and foreign
+    locations, a buffer, safety stock above on hand, reservations, inbound of every status."""
+    other = ChannelFactory()
+    channel.availability_buffer = 2
+    channel.save()
+    skus = _bulk_stock(channel, 4, 3)
+    product = ProductFactory(sku="MIXED")
+    stock(LocationFactory(code="z-serving", channels=[channel]), product, 9, safety_stock=12)
+    stock(LocationFactory(code="a-serving", channels=[channel, other]), product, 7)
+    stock(LocationFactory(code="off", channels=[channel], active=False), product, 5)
+    InboundStockFactory(
+        location=LocationFactory(code="m-in", channels=[channel]),
+        product=product,
+        expected_date=D2,
+        quantity_expected=4,
+        quantity_received=1,
+    )
+    ProductFactory(sku="EMPTY")
+    ask = [*skus, "MIXED", "EMPTY", "NOPE"]
+
+    orm = selectors._availability_orm(channel, ask, include_inbound, include_locations)
+    sql = selectors._availability_sql(channel, ask, include_inbound, include_locations)
+
+    assert list(sql.values()) == list(orm.values())
+    mixed = orm["MIXED"]
+    assert mixed.available == 7 and mixed.known
+    assert [loc.location_code for loc in mixed.locations] == (
+        ["a-serving", "z-serving"] if include_locations else []
+    )
+    assert mixed.inbound_total == (3 if include_inbound else 0)

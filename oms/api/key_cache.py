@@ -1,0 +1,93 @@
+"""Per-process cache of API keys and their channels, checked against the database on every
+request (docs/scaling.md, "Per-process caches").
+
+Each request still asks PostgreSQL one question, by the key's unique prefix: is the key
+unrevoked and its channel active, and what are the row versions (`xmin`) of the key and of the
+channel? `xmin` changes with every UPDATE of a row however it is made (save, `QuerySet.update`,
+raw SQL, another machine), so it is a revocation stamp that nobody can forget to bump. When both
+versions equal those of the cached rows, the cached key and channel are used (copies, so one
+request cannot change another's); otherwise they are loaded again. A revoked key, a deactivated
+channel, changed scopes or a new routing stamp are therefore seen by the next request in every
+worker, as without the cache; what the cache saves is building the query and two model
+instances per request (the check is one prepared statement that returns one short row).
+
+The raw key is compared with the stored hash on every request, cached or not. Without
+PostgreSQL (the SQLite quickstart) there is no `xmin` and nothing is cached.
+"""
+
+from __future__ import annotations
+
+import copy
+import hmac
+import threading
+
+from django.db import connection
+
+from oms.models import ApiKey, Channel, hash_api_key
+
+# Keys per process; past this the cache starts over (a process serves a few channels' keys).
+MAX_ENTRIES = 1024
+
+_entries: dict[str, tuple[str, str, ApiKey]] = {}  # prefix -> (key xmin, channel xmin, key)
+_lock = threading.Lock()
+_CHECK_SQL = (
+    "SELECT k.xmin::text, c.xmin::text FROM {key} k JOIN {channel} c ON c.id = k.channel_id "
+    "WHERE k.prefix = %s AND k.revoked_at IS NULL AND c.active"
+)
+
+
+def _check_sql() -> str:
+    return _CHECK_SQL.format(key=ApiKey._meta.db_table, channel=Channel._meta.db_table)
+
+
+def api_key_lookup(*, prefix: str, raw_key: str) -> ApiKey | None:
+    """The active key with this prefix whose hash matches `raw_key`, with its channel; None
+    for an unknown, revoked or mismatching key or an inactive channel. One statement."""
+    if connection.vendor != "postgresql":
+        return _load(prefix, raw_key)
+    with connection.cursor() as cursor:
+        cursor.execute(_check_sql(), [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        _entries.pop(prefix, None)
+        return None
+    key_version, channel_version = row
+    hit = _entries.get(prefix)
+    if hit is not None and hit[0] == key_version and hit[1] == channel_version:
+        cached = hit[2]
+        if not hmac.compare_digest(cached.key_hash, hash_api_key(raw_key)):
+            return None
+        return _copy(cached)
+    key = _load(prefix, raw_key)
+    if key is not None:
+        with _lock:
+            if len(_entries) >= MAX_ENTRIES:
+                _entries.clear()
+            # The versions read above: if the rows changed in between, the next request
+            # sees other versions and loads again.
+            _entries[prefix] = (key_version, channel_version, _copy(key))
+    return key
+
+
+def _copy(key: ApiKey) -> ApiKey:
+    duplicate = copy.copy(key)
+    duplicate.scopes = list(key.scopes or [])
+    duplicate.channel = copy.copy(key.channel)
+    return duplicate
+
+
+def _load(prefix: str, raw_key: str) -> ApiKey | None:
+    key = (
+        ApiKey.objects.select_related("channel")
+        .filter(prefix=prefix, revoked_at__isnull=True, channel__active=True)
+        .first()
+    )
+    if key is None or not key.matches(raw_key):
+        return None
+    return key
+
+
+def clear() -> None:
+    """Forget this process's entries (tests)."""
+    with _lock:
+        _entries.clear()
