@@ -2,9 +2,11 @@
 request (docs/scaling.md, "Per-process caches").
 
 Each request still asks PostgreSQL one question, by the key's unique prefix: is the key
-unrevoked and its channel active, and what are the row versions (`xmin`) of the key and of the
-channel? `xmin` changes with every UPDATE of a row however it is made (save, `QuerySet.update`,
-raw SQL, another machine), so it is a revocation stamp that nobody can forget to bump. When both
+unrevoked and its channel active, and what are the row versions of the key and of the channel?
+A row version is its `xmin` (the transaction that wrote it) with its `ctid` (where it lives):
+every UPDATE, however it is made (save, `QuerySet.update`, raw SQL, another machine), writes a
+new version, from another transaction or, within one transaction, at another place while the
+old one still exists. So it is a revocation stamp that nobody can forget to bump. When both
 versions equal those of the cached rows, the cached key and channel are used (copies, so one
 request cannot change another's); otherwise they are loaded again. A revoked key, a deactivated
 channel, changed scopes or a new routing stamp are therefore seen by the next request in every
@@ -31,7 +33,8 @@ MAX_ENTRIES = 1024
 _entries: dict[str, tuple[str, str, ApiKey]] = {}  # prefix -> (key xmin, channel xmin, key)
 _lock = threading.Lock()
 _CHECK_SQL = (
-    "SELECT k.xmin::text, c.xmin::text FROM {key} k JOIN {channel} c ON c.id = k.channel_id "
+    "SELECT k.xmin::text || k.ctid::text, c.xmin::text || c.ctid::text "
+    "FROM {key} k JOIN {channel} c ON c.id = k.channel_id "
     "WHERE k.prefix = %s AND k.revoked_at IS NULL AND c.active"
 )
 

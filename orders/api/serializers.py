@@ -7,6 +7,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from oms.api.fields_once import FieldsBuiltOnce
 from orders.addresses import address_normalise, address_problems
 from orders.models import (
     DeliveryType,
@@ -77,7 +78,7 @@ class OrderLineInputSerializer(serializers.Serializer):
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
 
 
-class OrderCreateInputSerializer(serializers.Serializer):
+class OrderCreateInputSerializer(FieldsBuiltOnce, serializers.Serializer):  # type: ignore[misc]
     external_reference = serializers.CharField(max_length=100)
     customer = CustomerSerializer(required=False)
     billing_address = AddressSerializer(required=False)

@@ -795,3 +795,13 @@ def test_availability_totals_without_breakdown_match(world, channel, api_client)
     assert lean[0]["available"] == full[0]["available"] == 8
     assert lean[0]["locations"] == []
     assert lean[0]["inbound"] == full[0]["inbound"]
+
+
+def test_a_change_in_the_same_transaction_reaches_the_next_request(api_client, channel):  # type: ignore[no-untyped-def]
+    """The key cache's row versions tell apart two versions written by one transaction."""
+    assert api_client.get("/api/v1/orders/").status_code == 200
+    ApiKey.objects.update(scopes=["stock_write"])
+    assert_error(api_client.get("/api/v1/orders/"), 403, "permission_denied")
+    channel.active = False
+    channel.save()
+    assert_error(api_client.get("/api/v1/orders/"), 401, "authentication_failed")
