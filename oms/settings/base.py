@@ -181,7 +181,11 @@ WEBHOOKS_ALLOW_PRIVATE_TARGETS = os.environ.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS"
 if REDIS_URL:
     DRAMATIQ_BROKER = {
         "BROKER": "dramatiq.brokers.redis.RedisBroker",
-        "OPTIONS": {"url": REDIS_URL},
+        # Several stacks (or test runs) can share one Redis with namespaces of their own.
+        "OPTIONS": {
+            "url": REDIS_URL,
+            "namespace": os.environ.get("DRAMATIQ_NAMESPACE", "dramatiq"),
+        },
         "MIDDLEWARE": [
             "dramatiq.middleware.AgeLimit",
             "dramatiq.middleware.TimeLimit",

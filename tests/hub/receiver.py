@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Receiver:
-    """Answers each request with the next scripted (status, headers); 200 when done."""
+    """Answers each request with `decide(headers, body)` when set, else the next scripted
+    (status, headers); 200 when done."""
 
     def __init__(self) -> None:
         self.script: list[tuple[int, dict[str, str]]] = []
+        self.decide: Callable[[dict[str, str], bytes], tuple[int, dict[str, str]]] | None = None
+        self.lock = threading.Lock()
         self.requests: list[tuple[dict[str, str], bytes]] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
-                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                status, headers = receiver.script.pop(0) if receiver.script else (200, {})
+                seen = {k.lower(): v for k, v in self.headers.items()}
+                with receiver.lock:
+                    receiver.requests.append((seen, body))
+                    if receiver.decide is not None:
+                        status, headers = receiver.decide(seen, body)
+                    else:
+                        status, headers = receiver.script.pop(0) if receiver.script else (200, {})
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -35,4 +44,5 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def bodies(self) -> list[dict]:
-        return [json.loads(body) for _, body in self.requests]
+        with self.lock:
+            return [json.loads(body) for _, body in self.requests]
