@@ -80,6 +80,9 @@ class Channel(models.Model):
     # Replaced whenever locations, their channels or strategies change: the key of the
     # per-process routing configuration cache (routing/config_cache.py).
     routing_stamp = models.UUIDField(default=uuid.uuid4, editable=False)
+    # Replaced whenever one of the channel's webhook subscriptions changes: the key of the
+    # per-process subscription cache (oms/hub/subscription_cache.py).
+    webhooks_stamp = models.UUIDField(default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

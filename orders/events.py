@@ -120,6 +120,8 @@ class EventRecorder:
                     sequence=self.order.event_count,
                     payload=message_body(self.order, event, self.order.event_count, data),
                     subject=self.order,
+                    # The request's channel (read with its API key) when intake holds it.
+                    channel=self.order.channel if Order.channel.is_cached(self.order) else None,
                 )
             )
 

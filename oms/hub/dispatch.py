@@ -23,6 +23,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from ..models import Delivery, DeliveryAttempt, WebhookSubscription
+from .subscription_cache import webhooks_changed
 from .targets import SendResult, target_for
 
 logger = logging.getLogger("oms.hub")
@@ -187,9 +188,13 @@ def _span() -> str:
 
 def subscription_disable(*, subscription_id: int, reason: str) -> None:
     """Stop sending to a subscription; its pending deliveries wait until it is enabled."""
-    WebhookSubscription.objects.filter(pk=subscription_id, active=True).update(
-        active=False, disabled_at=timezone.now(), disabled_reason=reason[:200]
-    )
+    with transaction.atomic():
+        sub = WebhookSubscription.objects.filter(pk=subscription_id, active=True)
+        channel_id = sub.values_list("channel_id", flat=True).first()
+        if channel_id is None:
+            return
+        sub.update(active=False, disabled_at=timezone.now(), disabled_reason=reason[:200])
+        webhooks_changed(channel_id=channel_id)  # the next order in every process skips it
     logger.warning("webhook subscription %s disabled: %s", subscription_id, reason)
 
 

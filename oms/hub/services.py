@@ -87,7 +87,8 @@ def webhook_subscription_update(
             sub.active = active
             if active:
                 sub.disabled_at, sub.disabled_reason = None, ""
-        sub.save()
+        sub.save()  # renews the channel's webhooks stamp (oms.hub.signals)
+    channel.refresh_from_db(fields=["webhooks_stamp"])
     return sub
 
 

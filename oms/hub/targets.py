@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class MessageDraft:
     """A message about to be published. `subject` is the object it is about (e.g. the
-    Order) for targets that need more than the payload; it is never stored."""
+    Order) for targets that need more than the payload; `channel` is the channel row as the
+    publisher read it, when it has it (per-process caches key on its stamps). Neither is
+    stored."""
 
     topic: str
     payload: dict[str, Any]
@@ -52,6 +54,7 @@ class MessageDraft:
     order_id: int | None = None
     sequence: int | None = None
     subject: Any = field(default=None, compare=False, repr=False)
+    channel: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from standardwebhooks import Webhook
 
-from ..models import Delivery, WebhookSubscription
+from ..models import Delivery
 from .ssrf import WebhookTargetRefused, target_addresses
+from .subscription_cache import Subscriptions, channel_subscriptions, subscriptions_load
 from .targets import MessageDraft, PlannedDelivery, SendResult
 
 CONNECT_TIMEOUT = 3.0
@@ -86,18 +87,23 @@ class WebhookTarget:
     kind = "webhook"
 
     def plan(self, messages: Sequence[MessageDraft]) -> list[PlannedDelivery]:
-        channels = {m.channel_id for m in messages if m.channel_id is not None}
-        if not channels:
-            return []
-        subscriptions = list(
-            WebhookSubscription.objects.filter(channel_id__in=channels, active=True)
-            .order_by("id")
-            .values_list("id", "channel_id", "event_types")
-        )
+        by_channel: dict[int, Subscriptions] = {}
+        unknown: set[int] = set()
+        for m in messages:
+            if m.channel_id is None or m.channel_id in by_channel:
+                continue
+            if m.channel is not None:  # the request's channel row: its stamp is current
+                by_channel[m.channel_id] = channel_subscriptions(m.channel)
+            else:
+                unknown.add(m.channel_id)
+        if unknown:
+            by_channel.update(subscriptions_load(unknown))
         planned = []
         for index, message in enumerate(messages):
-            for sub_id, channel_id, types in subscriptions:
-                if channel_id == message.channel_id and (not types or message.topic in types):
+            if message.channel_id is None:
+                continue
+            for sub_id, types in by_channel[message.channel_id]:
+                if not types or message.topic in types:
                     planned.append(
                         PlannedDelivery(
                             index=index,
