@@ -6,7 +6,10 @@ crashed worker's lease expires and another worker takes the row over. Only the l
 pending `sequence` of an `ordering_key` can be claimed: a later event of the same
 subscription and order waits while an earlier one is retried, other keys proceed. Each
 result is recorded in its own transaction, and each send is isolated (a target's database
-error cannot roll back another delivery's record).
+error cannot roll back another delivery's record). Records commit without waiting for the
+WAL flush: a database crash can lose the last few, whose deliveries are then sent again
+(at least once; receivers deduplicate by webhook-id). A worker starts no send that could
+outlast its lease; it gives the rest of its batch back instead.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -29,6 +33,8 @@ from .targets import SendResult, target_for
 logger = logging.getLogger("oms.hub")
 
 LEASE = timedelta(seconds=60)
+# The longest one send may take (the webhook client's connect + read timeouts, and margin).
+SEND_BUDGET = timedelta(seconds=15)
 # Delay after the n-th failed try (before jitter): about 3.2 days in 15 tries.
 RETRY_SCHEDULE = tuple(
     timedelta(seconds=s)
@@ -43,7 +49,8 @@ def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
     """How long to wait after the `attempts`-th failed try: the schedule +-20%, so receivers
     coming back are not hit by every delayed delivery at the same second."""
     base = RETRY_SCHEDULE[max(0, min(attempts, len(RETRY_SCHEDULE)) - 1)]
-    return base * (rng or random).uniform(1 - JITTER, 1 + JITTER)
+    scale = getattr(settings, "WEBHOOKS_BACKOFF_SCALE", 1.0)
+    return base * scale * (rng or random).uniform(1 - JITTER, 1 + JITTER)
 
 
 def _claimable(now: datetime) -> object:
@@ -88,14 +95,23 @@ class DispatchReport:
     delivered: int = 0
     retrying: int = 0
     failed: int = 0
+    released: int = 0
 
 
 def deliveries_dispatch(*, batch_size: int = 50, now: datetime | None = None) -> DispatchReport:
     """Claim one batch, send each delivery (no transaction open), record each result."""
     report = DispatchReport()
+    claimed_at = time.monotonic()
     batch = deliveries_claim(batch_size=batch_size, now=now)
     report.claimed = len(batch)
-    for delivery in batch:
+    # A send may take up to SEND_BUDGET (timeouts); one that could outlast the lease is not
+    # started: the rest of the batch is released for the next claim, so no other worker
+    # takes over a row this one is still going to send.
+    last_start = claimed_at + (LEASE - SEND_BUDGET).total_seconds()
+    for position, delivery in enumerate(batch):
+        if time.monotonic() > last_start:
+            report.released = deliveries_release(batch[position:])
+            break
         started = timezone.now()
         clock = time.monotonic()
         result = _send(delivery)
@@ -110,6 +126,16 @@ def deliveries_dispatch(*, batch_size: int = 50, now: datetime | None = None) ->
         else:
             report.failed += 1
     return report
+
+
+def deliveries_release(deliveries: list[Delivery]) -> int:
+    """Give unsent claimed deliveries back (only while the lease is still ours)."""
+    released = 0
+    for delivery in deliveries:
+        released += Delivery.objects.filter(
+            pk=delivery.pk, lease_until=delivery.lease_until
+        ).update(lease_until=None)
+    return released
 
 
 def _send(delivery: Delivery) -> SendResult:
@@ -166,6 +192,11 @@ def delivery_record(
             wait = backoff(tries)
         fields["next_attempt_at"] = now + wait
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Not waiting for the WAL flush: a record lost in a database crash only means the
+            # delivery is sent again (same webhook-id), which receivers handle anyway.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         Delivery.objects.filter(pk=delivery.pk, lease_until=delivery.lease_until).update(**fields)
         DeliveryAttempt.objects.create(
             delivery=delivery,

@@ -178,6 +178,9 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # Webhook URLs resolving to private, loopback, link-local or metadata addresses are refused
 # (at creation and before every send) unless this is on: development and tests only.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = os.environ.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS") == "1"
+# Multiplies the delivery retry schedule (~3.2 days): for benchmarks and drills only, e.g.
+# 0.001 turns the first retry's 5 s into 5 ms. 1 in production.
+WEBHOOKS_BACKOFF_SCALE = float(os.environ.get("WEBHOOKS_BACKOFF_SCALE", "1"))
 if REDIS_URL:
     DRAMATIQ_BROKER = {
         "BROKER": "dramatiq.brokers.redis.RedisBroker",

@@ -179,6 +179,28 @@ def test_a_crashed_workers_lease_expires_and_another_worker_takes_the_row(net, p
     assert [d.pk for d in taken_over] == [claimed[0].pk]
 
 
+def test_a_worker_starts_no_send_that_could_outlast_its_lease(net, probe, monkeypatch):  # type: ignore[no-untyped-def]
+    import time
+
+    place_order(net.channel, ("SHIRT", 1))
+    place_order(net.channel, ("SHIRT", 1))  # two orders: two heads in one batch
+    monkeypatch.setattr(dispatch, "SEND_BUDGET", LEASE - timedelta(seconds=0.5))
+
+    def slow(delivery):  # type: ignore[no-untyped-def]
+        time.sleep(0.6)  # the lease now has less left than a send may take
+        return SendResult(ok=True)
+
+    probe.behaviour = slow
+    report = deliveries_dispatch()
+    assert report.claimed >= 2  # (with the orders' e-mails, when they have any)
+    assert (report.delivered, report.released) == (1, report.claimed - 1)
+    released = Delivery.objects.filter(attempts=0, sequence=1)
+    assert released.count() == report.released
+    assert set(released.values_list("lease_until", flat=True)) == {None}
+    claimed = {d.pk for d in dispatch.deliveries_claim()}  # claimable again at once
+    assert set(released.values_list("pk", flat=True)) <= claimed
+
+
 def test_retries_back_off_with_jitter_over_about_three_days():
     span = sum(RETRY_SCHEDULE, timedelta())
     assert timedelta(days=2.5) < span < timedelta(days=3.5)
@@ -191,6 +213,13 @@ def test_retries_back_off_with_jitter_over_about_three_days():
     assert [backoff(n, rng=random.Random(0)) for n in (1, 2, 3)] == sorted(
         backoff(n, rng=random.Random(0)) for n in (1, 2, 3)
     )
+
+
+def test_the_backoff_scale_setting_shortens_the_schedule(settings):  # type: ignore[no-untyped-def]
+    settings.WEBHOOKS_BACKOFF_SCALE = 0.001  # benchmarks and drills only
+    assert backoff(1, rng=random.Random(3)) <= timedelta(seconds=5) * 0.001 * 1.2
+    settings.WEBHOOKS_BACKOFF_SCALE = 1.0
+    assert backoff(1, rng=random.Random(3)) >= timedelta(seconds=5) * 0.8
 
 
 def test_the_last_scheduled_try_failing_fails_the_delivery(net, probe):  # type: ignore[no-untyped-def]
