@@ -456,7 +456,8 @@ def intake(*, api_key: str, channel_id: int, base: str, orders: int, seed: int) 
     with_subs = 2 * (count + 5)  # both 3-subscription modes, warm-up included
     webhook_rows = Delivery.objects.filter(kind="webhook").count()
     print(
-        f"\nwebhook deliveries written: {webhook_rows / with_subs:.1f} per order with 3 subscriptions"
+        f"\nwebhook deliveries written: {webhook_rows / with_subs:.1f} per order "
+        "with 3 subscriptions"
     )
     print(
         f"\n== intake: {count} orders per mode through the API, in-process, rounds of {round_size}"
