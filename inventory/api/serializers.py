@@ -5,6 +5,7 @@ from rest_framework import serializers
 from inventory.models import InboundStock, Location, Product
 from inventory.services import MAX_QUANTITY
 from oms.api.exceptions import ErrorSerializer
+from oms.api.fields_once import FieldsBuiltOnce
 from oms.text import reject_control_characters
 
 MAX_FEED_ROWS = 10_000
@@ -40,7 +41,7 @@ class ProductOutputSerializer(serializers.ModelSerializer):
         fields = ["sku", "name", "barcode", "active"]
 
 
-class AvailabilityQuerySerializer(serializers.Serializer):
+class AvailabilityQuerySerializer(FieldsBuiltOnce, serializers.Serializer):  # type: ignore[misc]
     skus = serializers.CharField(
         help_text=f"Comma-separated SKUs (at most {MAX_AVAILABILITY_SKUS})."
     )
