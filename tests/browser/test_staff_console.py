@@ -6,13 +6,12 @@ Playwright (sync API) drives Debian's Chromium, headless, against pytest-django'
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browser.support import BROWSER_MARKS, log_in
 from tests.console_data import (
     CONSOLE_PERMISSIONS,
     PASSWORD,
@@ -21,59 +20,17 @@ from tests.console_data import (
     staff_user,
 )
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
-# itself would otherwise be refused as "called from an async context".
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = Path("/tmp/order_page.png")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def world() -> ConsoleWorld:
-    # Created before Playwright starts: see the note on connections below.
+    # Created before Playwright starts: see tests/browser/conftest.py.
     world = console_world(reference="WEB-1001")
     staff_user("alice", *CONSOLE_PERMISSIONS)
     return world
-
-
-@pytest.fixture
-def browser_page(world: ConsoleWorld) -> Iterator:  # type: ignore[type-arg]
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(15_000)
-            yield page
-        finally:
-            browser.close()
-            # While Playwright's loop runs, Django keeps this thread's connections in a
-            # separate (async-context) slot; close them here or the test database cannot be
-            # dropped at the end of the session ("being accessed by other users").
-            connections.close_all()
 
 
 def test_staff_finds_an_order_changes_address_cancels_a_line_and_reroutes(
@@ -83,11 +40,7 @@ def test_staff_finds_an_order_changes_address_cancels_a_line_and_reroutes(
 
     page = browser_page
 
-    # Log in through the admin's login page.
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/orders/order/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    log_in(page, live_server, "alice", PASSWORD, "/admin/orders/order/")
     expect(page.locator("#changelist")).to_be_visible()
 
     # Find the order by its external reference and open it.
