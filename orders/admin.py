@@ -31,6 +31,7 @@ from django.utils.html import format_html
 from django.utils.timezone import localtime
 
 from inventory.models import Location
+from oms.admin_console import ConsoleModelAdmin
 from oms.api.context import user_actor
 from oms.errors import OMSError, PreconditionFailed
 
@@ -85,7 +86,9 @@ class EscalatedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ConsoleModelAdmin):
+    # Orders come from the channels' APIs and are never deleted; edits use the edit pages.
+    console_permissions = CONSOLE_PERMISSIONS
     list_display = [
         "reference",
         "channel_code",
@@ -161,22 +164,6 @@ class OrderAdmin(admin.ModelAdmin):
         if fulfilments is None:  # not fetched through get_queryset
             return "-"
         return ", ".join(sorted({f.location.code for f in fulfilments})) or "-"
-
-    # Orders come from the channels' APIs and are never deleted; edits use the edit pages.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        user = request.user
-        return super().has_view_permission(request, obj) or any(
-            user.has_perm(p) for p in CONSOLE_PERMISSIONS
-        )
 
     # --- URLs --------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from oms.admin_console import ConsoleModelAdmin
 from oms.api.context import user_actor
 from oms.errors import OMSError
 
@@ -83,7 +84,10 @@ class AgeFilter(admin.SimpleListFilter):
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(admin.ModelAdmin):
+class ReturnRequestAdmin(ConsoleModelAdmin):
+    # Returns change only through the page's steps (and are never deleted); staff create
+    # them from an order (create_view), not from an empty form.
+    console_permissions = CONSOLE_PERMISSIONS
     list_display = [
         "number",
         "order_reference",
@@ -129,23 +133,6 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     @admin.display(description="state", ordering="state")
     def state_badge(self, ret: ReturnRequest) -> str:
         return format_html('<span class="return-state">{}</span>', ret.get_state_display())
-
-    # Returns change only through the page's steps (and are never deleted); staff create
-    # them from an order (create_view), not from an empty form.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        user = request.user
-        return super().has_view_permission(request, obj) or any(
-            user.has_perm(p) for p in CONSOLE_PERMISSIONS
-        )
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view

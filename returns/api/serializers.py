@@ -171,6 +171,16 @@ class RefundPreviewSerializer(serializers.Serializer):
     )
 
 
+class ReturnRefundInputSerializer(serializers.Serializer):
+    expected_total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text="The preview's `total`: if the amount is different now (something was "
+        "received or refunded meanwhile), nothing is refunded (409 `refund_amount_changed`).",
+    )
+
+
 class ReturnRefundOutputSerializer(serializers.Serializer):
     refunds = RefundSerializer(many=True)
     breakdown = serializers.DictField()

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, generics
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -155,98 +155,109 @@ class _ReturnAction(APIView):
         return key
 
 
-class ReturnReceiveView(_ReturnAction):
-    @extend_schema(
-        tags=["returns"],
-        summary="Receive a parcel (warehouse or store that accepts returns)",
-        description="Idempotent per `parcel_reference`. Partial parcels leave the return "
-        "`partially_received`. Stock moves at inspection.",
-        request=s.ReceiveInputSerializer,
-        responses=TRANSITION_RESPONSES,
-    )
+class _ReturnStepView(_ReturnAction):
+    """POST one step: check the key and that it sees the return, read the step's input, call
+    its one service (as the key's channel), answer the return as it is now."""
+
+    input_serializer: type[serializers.Serializer]
+
+    def perform(self, key: ApiKey, pk: int, data: dict[str, Any], actor: str) -> None:
+        raise NotImplementedError
+
     def post(self, request: Request, pk: int) -> Response:
         key = self.begin(request, pk)
-        data = s.ReceiveInputSerializer(data=request.data)
+        data = self.input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        v = data.validated_data
+        self.perform(key, pk, data.validated_data, request_actor(request))
+        return _response(key, pk)
+
+
+def _step_schema(summary: str, request: type[serializers.Serializer], description: str = "") -> Any:
+    return extend_schema_view(
+        post=extend_schema(
+            tags=["returns"],
+            summary=summary,
+            description=description,
+            request=request,
+            responses=TRANSITION_RESPONSES,
+        )
+    )
+
+
+@_step_schema(
+    "Receive a parcel (warehouse or store that accepts returns)",
+    s.ReceiveInputSerializer,
+    "Idempotent per `parcel_reference`. Partial parcels leave the return "
+    "`partially_received`. Stock moves at inspection.",
+)
+class ReturnReceiveView(_ReturnStepView):
+    input_serializer = s.ReceiveInputSerializer
+
+    def perform(self, key: ApiKey, pk: int, data: dict[str, Any], actor: str) -> None:
         location = api_key_location(key=key)
         if location is None:
-            location = Location.objects.filter(code=v.get("location", "")).first()
+            location = Location.objects.filter(code=data.get("location", "")).first()
             if location is None:
-                raise LocationNotAcceptingReturns(details={"location": v.get("location")})
-        lines = v.get("lines")
+                raise LocationNotAcceptingReturns(details={"location": data.get("location")})
+        lines = data.get("lines")
         services.return_receive(
             return_id=pk,
             channel_id=_channel_id(key),
-            parcel_reference=v["parcel_reference"],
+            parcel_reference=data["parcel_reference"],
             location=location,
             lines={ln["line_number"]: ln["quantity"] for ln in lines} if lines else None,
-            actor=request_actor(request),
+            actor=actor,
         )
-        return _response(key, pk)
 
 
-class ReturnInspectView(_ReturnAction):
-    @extend_schema(
-        tags=["returns"],
-        summary="Inspect received units: condition and disposition per line",
-        description="`restock` puts units back on hand at the receiving location at once; "
-        "`quality_control` holds them out of stock until released or written off; "
-        "`write_off` and `return_to_vendor` never re-enter stock.",
-        request=s.InspectInputSerializer,
-        responses=TRANSITION_RESPONSES,
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        key = self.begin(request, pk)
-        data = s.InspectInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+@_step_schema(
+    "Inspect received units: condition and disposition per line",
+    s.InspectInputSerializer,
+    "`restock` puts units back on hand at the receiving location at once; "
+    "`quality_control` holds them out of stock until released or written off; "
+    "`write_off` and `return_to_vendor` never re-enter stock.",
+)
+class ReturnInspectView(_ReturnStepView):
+    input_serializer = s.InspectInputSerializer
+
+    def perform(self, key: ApiKey, pk: int, data: dict[str, Any], actor: str) -> None:
         services.return_inspect(
             return_id=pk,
             channel_id=_channel_id(key),
-            entries=[services.InspectionInput(**e) for e in data.validated_data["lines"]],
-            actor=request_actor(request),
+            entries=[services.InspectionInput(**e) for e in data["lines"]],
+            actor=actor,
         )
-        return _response(key, pk)
 
 
-class ReturnInTransitView(_ReturnAction):
-    @extend_schema(
-        tags=["returns"],
-        summary="The customer sent the parcel",
-        request=s.TrackingInputSerializer,
-        responses=TRANSITION_RESPONSES,
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        key = self.begin(request, pk)
-        data = s.TrackingInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+@_step_schema(
+    "The customer sent the parcel",
+    s.TrackingInputSerializer,
+    "Only an approved return; its tracking number is searchable in the staff console.",
+)
+class ReturnInTransitView(_ReturnStepView):
+    input_serializer = s.TrackingInputSerializer
+
+    def perform(self, key: ApiKey, pk: int, data: dict[str, Any], actor: str) -> None:
         services.return_mark_in_transit(
             return_id=pk,
             channel_id=_channel_id(key),
-            tracking_number=data.validated_data["tracking_number"],
-            actor=request_actor(request),
+            tracking_number=data["tracking_number"],
+            actor=actor,
         )
-        return _response(key, pk)
 
 
-class ReturnCancelView(_ReturnAction):
-    @extend_schema(
-        tags=["returns"],
-        summary="Cancel a return before anything was received",
-        request=s.ReasonInputSerializer,
-        responses=TRANSITION_RESPONSES,
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        key = self.begin(request, pk)
-        data = s.ReasonInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+@_step_schema(
+    "Cancel a return before anything was received",
+    s.ReasonInputSerializer,
+    "Its units become returnable again.",
+)
+class ReturnCancelView(_ReturnStepView):
+    input_serializer = s.ReasonInputSerializer
+
+    def perform(self, key: ApiKey, pk: int, data: dict[str, Any], actor: str) -> None:
         services.return_cancel(
-            return_id=pk,
-            channel_id=_channel_id(key),
-            reason=data.validated_data["reason"],
-            actor=request_actor(request),
+            return_id=pk, channel_id=_channel_id(key), reason=data["reason"], actor=actor
         )
-        return _response(key, pk)
 
 
 class ReturnRefundPreviewView(_ReturnAction):
@@ -274,17 +285,26 @@ class ReturnRefundView(_ReturnAction):
         description=(
             "The amount is the preview's. 422 `refund_exceeds_captured` above what the "
             "payments can still refund, 409 `nothing_to_refund`, `return_is_exchange`, "
-            "`return_transition_not_allowed` before anything was received. An inspected "
+            "`return_transition_not_allowed` before anything was received, "
+            "`refund_amount_changed` when `expected_total` is not the amount now. An inspected "
             "return is closed. With `shop_handled`, confirm each refund with "
             "`POST orders/{id}/refunds/{refund_id}/confirm/`."
         ),
-        request=None,
-        responses={200: s.ReturnRefundOutputSerializer, **error_responses(403, 404, 409, 422)},
+        request=s.ReturnRefundInputSerializer,
+        responses={
+            200: s.ReturnRefundOutputSerializer,
+            **error_responses(400, 403, 404, 409, 422),
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
         key = self.begin(request, pk)
+        data = s.ReturnRefundInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         outcome = services.return_refund(
-            return_id=pk, channel_id=_channel_id(key), actor=request_actor(request)
+            return_id=pk,
+            channel_id=_channel_id(key),
+            expected_total=data.validated_data.get("expected_total"),
+            actor=request_actor(request),
         )
         return Response(
             s.ReturnRefundOutputSerializer(

@@ -94,7 +94,11 @@ def test_return_to_store_refunded_through_the_shop(channel, api_client, probe): 
         "54.90",
         "54.90",
     )  # full return: shipping too
-    refunded = api_client.post(f"{url}/refund/")
+    stale = api_client.post(f"{url}/refund/", {"expected_total": "50.00"}, format="json")
+    assert (stale.status_code, stale.json()["code"]) == (409, "refund_amount_changed")
+    refunded = api_client.post(
+        f"{url}/refund/", {"expected_total": preview["total"]}, format="json"
+    )
     assert refunded.status_code == 200, refunded.json()
     (refund,) = refunded.json()["refunds"]
     assert (refund["state"], refunded.json()["state"]) == ("requested", "closed")
