@@ -141,3 +141,29 @@ def test_shop_cancels_and_lists(net, api_client):  # type: ignore[no-untyped-def
     assert [r["id"] for r in listed["results"]] == [ret["id"]]
     reasons = api_client.get("/api/v1/returns/reasons/").json()
     assert "wrong_size" in [r["code"] for r in reasons]
+
+
+def test_a_return_refund_above_what_is_left_is_422_and_changes_nothing(net, api_client):  # type: ignore[no-untyped-def]
+    from orders.payments.models import Refund
+
+    order = shipped_order(net, ("SHIRT", 2, "20.00"))  # paid: 40.00 captured
+    goodwill = api_client.post(
+        f"/api/v1/orders/{order.pk}/refunds/",
+        {"amount": "30.00", "reason": "goodwill"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="goodwill-1",
+    )
+    assert goodwill.status_code == 201, goodwill.json()
+    ret = _create(net.till, order, [(1, 2)]).json()
+    url = f"/api/v1/returns/{ret['id']}"
+    received = net.till.post(f"{url}/receive/", {"parcel_reference": "P"}, format="json")
+    assert received.status_code == 200, received.json()
+    preview = api_client.get(f"{url}/refund-preview/").json()
+    assert (preview["total"], preview["refundable"]) == ("40.00", "10.00")
+
+    response = api_client.post(f"{url}/refund/", {"expected_total": "40.00"}, format="json")
+    assert (response.status_code, response.json()["code"]) == (422, "refund_exceeds_captured")
+    assert Refund.objects.count() == 1  # the goodwill refund only
+    assert api_client.get(f"{url}/").json()["state"] == "received"
+    money = api_client.get(f"/api/v1/orders/{order.pk}/payments/").json()
+    assert money["refundable"] == "10.00"
