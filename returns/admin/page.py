@@ -16,7 +16,7 @@ from orders.payments.selectors import payment_summary
 
 from .. import services
 from ..models import QualityHold, ReturnLine, ReturnRequest
-from ..rules import STEPS, step_permission, step_permitted, step_refusal
+from ..rules import INSPECT, STEPS, step_permission, step_permitted, step_refusal
 from ..services.refunds import refund_source
 from .forms import (
     AdjustmentForm,
@@ -158,5 +158,7 @@ def return_page_context(
             .order_by("pk")
         ),
         "refund": refund,
+        "can_decide_holds": user.has_perm(INSPECT),
+        "hold_decisions": [("release", "Release to stock"), ("write-off", "Write off")],
         "timeline": return_timeline(ret, [r.pk for r in refund["refunds"]]),
     }

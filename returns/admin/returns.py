@@ -29,8 +29,8 @@ from oms.api.context import user_actor
 from oms.errors import OMSError
 
 from .. import services
-from ..models import ReturnRequest, ReturnState
-from ..rules import CONSOLE_PERMISSIONS, ISSUE_REFUND, step_permitted
+from ..models import QualityHold, ReturnRequest, ReturnState
+from ..rules import CONSOLE_PERMISSIONS, INSPECT, ISSUE_REFUND, step_permitted
 from .create import create_view
 from .forms import AdjustmentForm, RefundForm, StepForm, inspection_forms
 from .page import STEP_FORMS, return_page_context, step_form
@@ -50,6 +50,7 @@ STEP_CALLS: dict[str, Callable[[ReturnRequest, dict[str, Any], str], object]] = 
         return_id=r.pk, reason=d.get("reason", ""), actor=a
     ),
 }
+HOLD_DECISIONS = {"release": "released to sellable stock", "write-off": "written off"}
 STEP_DONE = {
     "approve": "approved",
     "reject": "rejected",
@@ -151,6 +152,11 @@ class ReturnRequestAdmin(ConsoleModelAdmin):
                 "<int:object_id>/inspect/",
                 wrap(self.inspect_view),
                 name="returns_returnrequest_inspect",
+            ),
+            path(
+                "<int:object_id>/holds/<int:hold_id>/<slug:decision>/",
+                wrap(self.hold_view),
+                name="returns_returnrequest_hold",
             ),
             path(
                 "<int:object_id>/refund/",
@@ -332,6 +338,35 @@ class ReturnRequestAdmin(ConsoleModelAdmin):
         done = (
             f"Refund of {outcome.computation.total} {ret.order.currency} for return #{ret.pk} "
             f"issued ({states})."
+        )
+        self.log_change(request, ret, done)
+        messages.success(request, done)
+        return redirect
+
+    def hold_view(
+        self, request: HttpRequest, object_id: int, hold_id: int, decision: str
+    ) -> HttpResponse:
+        """Release a quality hold of this return to sellable stock, or write it off."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if decision not in HOLD_DECISIONS:
+            raise Http404("No such decision.")
+        ret = self._return(request, object_id)
+        if not request.user.has_perm(INSPECT):
+            raise PermissionDenied
+        get_object_or_404(QualityHold, pk=hold_id, inspection__line__return_request=ret)
+        redirect = Redirect(self._page_url(ret) + "#lines")
+        verb = HOLD_DECISIONS[decision]
+        try:
+            hold = services.quality_hold_decide(
+                hold_id=hold_id, release=decision == "release", actor=user_actor(request.user)
+            )
+        except OMSError as exc:
+            messages.error(request, f"Quality hold #{hold_id} was not {verb}: {exc.message}")
+            return redirect
+        done = (
+            f"Quality hold #{hold.pk} ({hold.quantity} × {hold.product.sku} at "
+            f"{hold.location.code}) {verb}."
         )
         self.log_change(request, ret, done)
         messages.success(request, done)

@@ -246,3 +246,42 @@ def test_bulk_approve_uses_the_same_steps(client, world):  # type: ignore[no-unt
     assert any(f"Return #{ret.pk} approved" in m for m in messages_of(response))
     ret.refresh_from_db()
     assert ret.state == ReturnState.APPROVED
+
+
+def test_quality_hold_released_from_the_return_page(client, world):  # type: ignore[no-untyped-def]
+    from returns.models import QualityHold
+
+    net, order, ret = world
+    services.return_approve(return_id=ret.pk, actor="shop")
+    services.return_receive(return_id=ret.pk, parcel_reference="P", location=net.store, actor="s")
+    c = staff(client, *ALL)
+    c.post(
+        reverse("admin:returns_returnrequest_inspect", args=[ret.pk]),
+        {
+            "line-1-line_number": 1,
+            "line-1-quantity": 2,
+            "line-1-condition": "opened",
+            "line-1-disposition": "quality_control",
+        },
+    )
+    hold = QualityHold.objects.get()
+    html = page(c, ret)
+    assert f'id="hold-{hold.pk}"' in html and 'data-hold="release"' in html
+
+    def atp() -> int:
+        return (
+            atp_by_location(location_ids=[net.store.pk], product_ids=[net.shirt.pk])
+            .get(net.store.pk, {})
+            .get(net.shirt.pk, 0)
+        )
+
+    assert atp() == 0  # held back
+    url = reverse("admin:returns_returnrequest_hold", args=[ret.pk, hold.pk, "release"])
+    done = c.post(url, follow=True)
+    assert any("released to sellable stock" in m for m in messages_of(done))
+    assert atp() == 2
+    again = c.post(url, follow=True)
+    text = " ".join(messages_of(again))
+    assert "was not released" in text and "quality_hold_decided" not in text
+    assert atp() == 2
+    assert stock_ledger_mismatches() == []
