@@ -48,11 +48,32 @@ class ReceiveForm(StepForm):
         help_text="The same reference again changes nothing (a parcel is received once).",
     )
 
-    def __init__(self, *args: Any, channel: Channel, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, channel: Channel, outstanding: dict[int, int], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["location"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = return_locations(channel=channel).order_by("code")
+        # Units in this parcel per line (default: all still outstanding; fewer: partial).
+        for number, units in outstanding.items():
+            self.fields[f"line_{number}"] = forms.IntegerField(
+                min_value=0, max_value=units, initial=units, label=f"Line {number} units"
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and not self.parcel_lines():
+            raise forms.ValidationError("Enter the units in this parcel.")
+        return data
+
+    def parcel_lines(self) -> dict[int, int]:
+        """{line number: units} with units in this parcel."""
+        return {
+            int(name.removeprefix("line_")): units
+            for name, units in self.cleaned_data.items()
+            if name.startswith("line_") and units
+        }
 
 
 class InspectionLineForm(forms.Form):

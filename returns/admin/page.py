@@ -41,11 +41,19 @@ STEP_FORMS: dict[str, type[StepForm]] = {
 
 
 def step_form(step: str, ret: ReturnRequest, data: Any = None) -> StepForm:
-    kwargs: dict[str, Any] = {"channel": ret.channel} if step == "receive" else {}
+    kwargs: dict[str, Any] = {}
     initial: dict[str, Any] = {"state": ret.state}
     if step == "receive":
         initial["parcel_reference"] = ret.tracking_number
         initial["location"] = ret.location_id
+        outstanding = {
+            line.order_line.line_number: line.quantity - line.received_quantity
+            for line in ret.lines.select_related("order_line").order_by("pk")
+        }
+        kwargs = {
+            "channel": ret.channel,
+            "outstanding": {n: units for n, units in outstanding.items() if units > 0},
+        }
     return STEP_FORMS[step](data, initial=initial, prefix=step, **kwargs)
 
 

@@ -32,7 +32,7 @@ from .. import services
 from ..models import QualityHold, ReturnRequest, ReturnState
 from ..rules import CONSOLE_PERMISSIONS, INSPECT, ISSUE_REFUND, step_permitted
 from .create import create_view
-from .forms import AdjustmentForm, RefundForm, StepForm, inspection_forms
+from .forms import AdjustmentForm, ReceiveForm, RefundForm, StepForm, inspection_forms
 from .page import STEP_FORMS, return_page_context, step_form
 
 # One service call per lifecycle step; each gets the return, the form's data and the actor.
@@ -43,7 +43,11 @@ STEP_CALLS: dict[str, Callable[[ReturnRequest, dict[str, Any], str], object]] = 
         return_id=r.pk, tracking_number=d["tracking_number"], actor=a
     ),
     "receive": lambda r, d, a: services.return_receive(
-        return_id=r.pk, parcel_reference=d["parcel_reference"], location=d["location"], actor=a
+        return_id=r.pk,
+        parcel_reference=d["parcel_reference"],
+        location=d["location"],
+        lines=d["lines"],
+        actor=a,
     ),
     "close": lambda r, d, a: services.return_close(return_id=r.pk, actor=a),
     "cancel": lambda r, d, a: services.return_cancel(
@@ -240,7 +244,10 @@ class ReturnRequestAdmin(ConsoleModelAdmin):
             )
             return redirect
         if self._fresh(request, ret, form):
-            self._take_step(request, ret, step, form.cleaned_data)
+            data = dict(form.cleaned_data)
+            if isinstance(form, ReceiveForm):
+                data["lines"] = form.parcel_lines()
+            self._take_step(request, ret, step, data)
         return redirect
 
     def _take_step(

@@ -122,7 +122,7 @@ def test_receive_inspect_per_line_and_refund_what_was_previewed(client, world): 
     assert not StockLevel.objects.filter(location=net.store, product=net.shirt).exists()
     assert "Return #" in " ".join(messages_of(step(c, ret, "approve")))
     ret.refresh_from_db()
-    received = step(c, ret, "receive", location=net.store.pk, parcel_reference="PARCEL-1")
+    received = step(c, ret, "receive", location=net.store.pk, parcel_reference="PARCEL-1", line_1=2)
     assert any(f"received at {net.store.code}" in m for m in messages_of(received))
     ret.refresh_from_db()
     assert ret.state == ReturnState.RECEIVED
@@ -285,3 +285,22 @@ def test_quality_hold_released_from_the_return_page(client, world):  # type: ign
     assert "was not released" in text and "quality_hold_decided" not in text
     assert atp() == 2
     assert stock_ledger_mismatches() == []
+
+
+def test_a_partial_parcel_from_the_page(client, world):  # type: ignore[no-untyped-def]
+    net, order, ret = world
+    services.return_approve(return_id=ret.pk, actor="shop")
+    ret.refresh_from_db()
+    c = staff(client, *ALL)
+    assert 'name="receive-line_1"' in page(c, ret)
+    empty = step(c, ret, "receive", location=net.store.pk, parcel_reference="P0", line_1=0)
+    assert any("Enter the units in this parcel" in m for m in messages_of(empty))
+    step(c, ret, "receive", location=net.store.pk, parcel_reference="P1", line_1=1)
+    ret.refresh_from_db()
+    assert (ret.state, ret.lines.get().received_quantity) == (ReturnState.PARTIALLY_RECEIVED, 1)
+    html = page(c, ret)
+    assert 'name="receive-line_1" value="1"' in html  # the one still outstanding
+    step(c, ret, "receive", location=net.store.pk, parcel_reference="P2", line_1=1)
+    ret.refresh_from_db()
+    assert ret.state == ReturnState.RECEIVED
+    assert ret.receipts.count() == 2
