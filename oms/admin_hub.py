@@ -92,6 +92,22 @@ def disabled_by_failures(queryset: QuerySet | None = None) -> QuerySet:
     return queryset.filter(active=False, disabled_at__isnull=False)
 
 
+def failures_notice(request: HttpRequest) -> None:
+    """Tell staff on the hub's lists when the hub switched subscriptions off."""
+    failed = disabled_by_failures().count() if request.method == "GET" else 0
+    if failed:
+        url = reverse("admin:oms_webhooksubscription_changelist") + "?state=failures"
+        messages.warning(
+            request,
+            format_html(
+                "{} webhook subscription(s) were disabled after failures; their deliveries "
+                'wait. <a href="{}">Show them</a>, fix the receiver, then enable and replay.',
+                failed,
+                url,
+            ),
+        )
+
+
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
     form = WebhookSubscriptionForm
@@ -124,18 +140,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         return [] if obj is None else ["channel", *self.info_fields]
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        failed = disabled_by_failures().count() if request.method == "GET" else 0
-        if failed:
-            url = reverse("admin:oms_webhooksubscription_changelist") + "?state=failures"
-            messages.warning(
-                request,
-                format_html(
-                    "{} webhook subscription(s) were disabled after failures; their deliveries "
-                    'wait. <a href="{}">Show them</a>, fix the receiver, then enable and replay.',
-                    failed,
-                    url,
-                ),
-            )
+        failures_notice(request)
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
@@ -297,6 +302,10 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(REPLAY_DELIVERY)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        failures_notice(request)
+        return super().changelist_view(request, extra_context)
 
     @admin.action(
         description="Replay selected deliveries (same webhook-id)", permissions=["replay"]

@@ -119,6 +119,7 @@ def test_subscriptions_disabled_by_failures_are_filtered_and_announced(admin_cli
     assert ids("?state=failures") == {subs[2].pk}
     notice = [m for m in shown(admin_client.get(SUBSCRIPTIONS)) if "disabled after failures" in m]
     assert len(notice) == 1 and notice[0].startswith("1 webhook subscription")
+    assert [m for m in shown(admin_client.get(DELIVERIES)) if "disabled after failures" in m]
 
     response = admin_client.post(
         SUBSCRIPTIONS, {"action": "enable", "_selected_action": [subs[2].pk]}, follow=True
