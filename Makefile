@@ -24,3 +24,6 @@ bench:
 	.venv/bin/python benchmarks/bench_simulate.py
 	.venv/bin/python benchmarks/bench_orders.py
 	.venv/bin/python benchmarks/bench_import.py
+	.venv/bin/python benchmarks/bench_webhooks.py --scenario fast
+	.venv/bin/python benchmarks/bench_webhooks.py --scenario flaky
+	.venv/bin/python benchmarks/bench_webhooks.py --scenario intake
