@@ -49,6 +49,7 @@ from .admin_edits import (
     conflict_message,
 )
 from .admin_notifications import RESEND_NOTIFICATION, customer_emails, resend_view
+from .admin_reroute import reroute_view
 from .console import describe_event, event_location_ids
 from .console_decisions import describe_decision
 from .console_sections import console_sections
@@ -170,6 +171,12 @@ class OrderAdmin(ConsoleModelAdmin):
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
         return [
+            # Before the generic edit pages: the reroute has its own page with a preview.
+            path(
+                "<int:object_id>/edit/reroute/",
+                wrap(partial(reroute_view, self)),
+                name="orders_order_reroute",
+            ),
             path(
                 "<int:object_id>/edit/<slug:slug>/",
                 wrap(self.edit_view),

@@ -114,6 +114,7 @@ def _reroute(form: RerouteForm, actor: str) -> str:
         expected_version=form.cleaned_data["version"],
         exclude_location_ids=[loc.pk for loc in excluded],
         force_location_id=forced.pk if forced else None,
+        reason=form.cleaned_data["reason"],
     )
     text = "Rerouted the order"
     if excluded:
@@ -197,7 +198,7 @@ EDITS = {
             "Reroute order",
             "Reroute",
             RerouteForm,
-            _reroute,
+            _reroute,  # the page itself, with its preview, is orders.admin_reroute
             REROUTE_ORDER,
             "Every unit not yet handed over is routed again. The old reservations are only "
             "given up if the new plan can hold every unit; otherwise nothing changes.",

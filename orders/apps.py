@@ -13,6 +13,9 @@ class OrdersConfig(AppConfig):
 
         from . import signals  # noqa: F401
         from .api import schema  # noqa: F401  (registers the OpenAPI extension of intake)
+        from .console_map import TEMPLATE as ROUTE_MAP_TEMPLATE
+        from .console_map import route_map_section
+        from .console_sections import console_section_register
         from .event_types import public_event_types
         from .metrics import waiting_room_source
         from .notifications.email import EmailTarget
@@ -23,3 +26,5 @@ class OrdersConfig(AppConfig):
         published_topics_register(public_event_types)
         # Routing's simulate and promise count today's fulfilments against daily capacity.
         capacity_source_register(fulfilments_today_by_location)
+        # The order page's routing map (before the sections apps above orders add).
+        console_section_register(template=ROUTE_MAP_TEMPLATE, context=route_map_section)

@@ -206,6 +206,11 @@ class OrderCancelForm(VersionedOrderForm):
 
 
 class RerouteForm(VersionedOrderForm):
+    reason = forms.CharField(
+        max_length=200,
+        help_text="Why (location reported damage, customer asked for a faster parcel, ...); "
+        "shown in the timeline.",
+    )
     exclude_locations = LocationMultipleChoiceField(
         queryset=Location.objects.none(),
         widget=forms.CheckboxSelectMultiple,

@@ -8,11 +8,11 @@ Callers hold the order's row lock (or own a brand-new order).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from inventory.services import ReservationRequest, stock_release, stock_reserve
+from inventory.services import ReservationRequest, stock_reserve
 from routing.planner import Destination, Plan, PlanLine, RoutingRequest, plan_order
 from routing.selectors import ChosenStrategy, Snapshot, routing_snapshot, strategy_for_context
 
@@ -34,6 +34,7 @@ from ..waiting_wake import waiting_order_wake
 from .extension import ExtensionKey, extension_key, preferred_plan
 from .order_state import sync_order_state
 from .plan_reserve import plan_reserve_retry
+from .release import release_fulfilment, release_fulfilments  # noqa: F401  (imported from here)
 
 # States whose lines still hold (or have consumed) stock for the order.
 ALLOCATING_STATES = (
@@ -115,9 +116,12 @@ def plan_quantities(
     quantities: dict[int, int],
     forced_location_id: int | None = None,
     extend: dict[ExtensionKey, Fulfilment] | None = None,
+    give_back: Mapping[int, Mapping[str, int]] | None = None,
 ) -> tuple[Plan, ChosenStrategy, Snapshot]:
     """Plan (without reserving) the given quantities of the order's lines; with `extend`,
-    a plan that only adds to those fulfilments comes first (orders.services.extension)."""
+    a plan that only adds to those fulfilments comes first (orders.services.extension).
+    `give_back` (location id -> sku -> units) counts as available too: what a reroute's
+    preview would release first."""
     chosen = strategy_for_context(
         channel=order.channel, country=order.shipping_country, delivery_type=order.delivery_type
     )
@@ -130,10 +134,18 @@ def plan_quantities(
         extra_location_ids=extra,
         product_ids={lines[pk].sku: lines[pk].product_id for pk in quantities},
     )
+    if give_back:
+        snapshot = replace(
+            snapshot,
+            candidates=[
+                replace(c, atp=_plus(c.atp, give_back[c.location_id]))
+                if c.location_id in give_back
+                else c
+                for c in snapshot.candidates
+            ],
+        )
     request = _routing_request(order, lines, quantities)
     if forced_location_id is not None:
-        from dataclasses import replace
-
         request = replace(request, forced_location_id=forced_location_id)
     elif extend:
         preferred = preferred_plan(request, snapshot.candidates, chosen.config, extend)
@@ -141,6 +153,10 @@ def plan_quantities(
             return preferred, chosen, snapshot
     plan = plan_order(request, snapshot.candidates, chosen.config)
     return plan, chosen, snapshot
+
+
+def _plus(atp: Mapping[str, int], extra: Mapping[str, int]) -> dict[str, int]:
+    return {sku: atp.get(sku, 0) + extra.get(sku, 0) for sku in {*atp, *extra}}
 
 
 def allocate(
@@ -178,7 +194,9 @@ def allocate(
         reserve=lambda plan, snapshot: _reserve_plan(order, lines, plan, snapshot, actor, extend),
         require_complete=require_complete,
         unchanged=(
-            (lambda plan: _same_fulfilments(plan, unchanged_from)) if unchanged_from else None
+            (lambda plan: plan_matches_fulfilments(plan, unchanged_from))
+            if unchanged_from
+            else None
         ),
         before_reserve=before_reserve,
     )
@@ -245,7 +263,7 @@ def _line_items(lines: dict[int, OrderLine], created: list[FulfilmentLine]) -> l
     ]
 
 
-def _same_fulfilments(plan: Plan, current: list[Fulfilment]) -> bool:
+def plan_matches_fulfilments(plan: Plan, current: list[Fulfilment]) -> bool:
     """Whether the plan sends exactly what `current` holds from exactly the same places."""
 
     def shape(location_id: int, transfer_to: int | None, lines: list[tuple[int, int]]) -> tuple:
@@ -350,29 +368,6 @@ def _reserve_plan(
             planned_lines.append(fl)
     FulfilmentLine.objects.bulk_create(fulfilment_lines)
     return fulfilments, by_fulfilment, extended
-
-
-def release_fulfilment(fulfilment: Fulfilment, *, actor: str, reason: str) -> None:
-    """Give back every unit a fulfilment still holds (its lines stay, for the history)."""
-    release_fulfilments([fulfilment], actor=actor, reason=reason)
-
-
-def release_fulfilments(fulfilments: list[Fulfilment], *, actor: str, reason: str) -> None:
-    """Give back every unit these fulfilments (of one order) still hold, in one release.
-
-    One call locks all their stock levels in pk order. Releasing fulfilment by fulfilment
-    would lock them in fulfilment order, and an order split over several locations could
-    then deadlock with a concurrent order reserving the same levels.
-    """
-    reservation_ids = [
-        fl.reservation_id for f in fulfilments for fl in f.lines.all() if fl.reservation_id
-    ]
-    if not reservation_ids:
-        return
-    reference = f"order:{fulfilments[0].order_id}"
-    if len(fulfilments) == 1:
-        reference += f"/fulfilment:{fulfilments[0].pk}"
-    stock_release(reservation_ids=reservation_ids, actor=actor, reason=reason, reference=reference)
 
 
 def order_save_changes(

@@ -83,7 +83,10 @@ def test_staff_finds_an_order_changes_address_cancels_a_line_and_reroutes(
     # Reroute, excluding the current warehouse.
     page.click("#edit-reroute")
     page.get_by_label(re.compile(r"wh-berlin - Berlin warehouse")).check()
-    page.click("input[type=submit][value='Reroute']")
+    page.fill("#id_reason", "Berlin reported a flooded aisle")
+    page.click("input[type=submit][value='Preview']")
+    expect(page.locator("#plan-after")).to_contain_text("wh-munich")
+    page.click("#confirm-reroute")
     expect(page.locator(".messagelist")).to_contain_text("Rerouted the order, excluding wh-berlin.")
     fulfilments = page.locator("#fulfilments tbody tr")
     expect(fulfilments).to_have_count(2)

@@ -123,8 +123,8 @@ def test_order_page_shows_lines_fulfilments_timeline_and_routing(
 ):
     # One query per section, whatever the order's size: session, user, order, lines,
     # fulfilments (+ lines), events, decisions, 2 x permissions, payments (+ transactions),
-    # refunds, returns, customer e-mails.
-    with django_assert_max_num_queries(15):
+    # refunds, returns, customer e-mails, the routing map's locations.
+    with django_assert_max_num_queries(16):
         response = staff.get(order_url(world.order))
     page = response.content.decode()
     assert response.status_code == 200
@@ -285,13 +285,20 @@ def test_cancel_order_needs_a_reason(world, staff):
     assert response.status_code == 200 and "This field is required." in response.content.decode()
 
 
-def test_reroute_excluding_the_current_location(world, staff):
-    response = staff.post(
-        edit_url(world.order, "reroute"),
-        {"version": 1, "exclude_locations": [world.berlin.pk]},
-        follow=True,
+def confirm_reroute(client, order, **data):  # type: ignore[no-untyped-def]
+    """Preview, then confirm what was previewed (the page's two steps)."""
+    data = {"version": order.version, "reason": "test", **data}
+    preview = client.post(edit_url(order, "reroute"), data)
+    assert preview.status_code == 200
+    previewed = preview.context["previewed"]
+    return client.post(
+        edit_url(order, "reroute"), {**data, "previewed": previewed, "confirm": "1"}, follow=True
     )
-    assert "Rerouted the order, excluding wh-berlin." in texts(response)
+
+
+def test_reroute_excluding_the_current_location(world, staff):
+    response = confirm_reroute(staff, world.order, exclude_locations=[world.berlin.pk])
+    assert "Rerouted the order, excluding wh-berlin. Reason: test" in texts(response)
     order = Order.objects.get(pk=world.order.pk)
     assert live_fulfilment(order).location == world.munich
     assert order.excluded_location_ids == [world.berlin.pk]
@@ -304,19 +311,23 @@ def test_reroute_excluding_the_current_location(world, staff):
 
 
 def test_reroute_forcing_a_location(world, staff):
-    staff.post(edit_url(world.order, "reroute"), {"version": 1, "force_location": world.munich.pk})
+    confirm_reroute(staff, world.order, force_location=world.munich.pk)
     assert live_fulfilment(world.order).location == world.munich
     event = world.order.events.filter(type=EventType.REROUTED).first()
     assert event.data["forced"] == world.munich.pk
 
 
 def test_reroute_that_cannot_hold_every_unit_changes_nothing(world, staff):
+    data = {"version": 1, "reason": "x", "exclude_locations": [world.berlin.pk, world.munich.pk]}
+    preview = staff.post(edit_url(world.order, "reroute"), data)
+    assert 'id="plan-refused"' in preview.content.decode()
+    assert 'id="confirm-reroute"' not in preview.content.decode()  # nothing to confirm
     response = staff.post(
         edit_url(world.order, "reroute"),
-        {"version": 1, "exclude_locations": [world.berlin.pk, world.munich.pk]},
+        {**data, "previewed": preview.context["previewed"], "confirm": "1"},
         follow=True,
     )
-    assert any("(out_of_stock)" in m for m in texts(response))
+    assert any("out_of_stock" in m for m in texts(response))
     assert live_fulfilment(world.order).location == world.berlin
     assert reserved(world, world.berlin, world.shirt) == 2
     world.order.refresh_from_db()
@@ -514,7 +525,7 @@ def test_second_editor_gets_a_conflict_and_nothing_is_overwritten(world, staff):
         ("cancel-line", 1, {"reason": "x"}),
         ("quantity", 1, {"quantity": 1}),
         ("cancel", None, {"reason": "x"}),
-        ("reroute", None, {}),
+        ("reroute", None, {"reason": "x"}),
         ("delivery", None, {"delivery_type": "click_collect", "pickup_location": "store-hamburg"}),
     ],
 )

@@ -22,6 +22,7 @@ PURE_MODULES = (
     "routing.explain",
     "routing.geo",
     "routing.plan_types",
+    "routing.route_map",
 )
 
 
