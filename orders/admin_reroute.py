@@ -19,10 +19,10 @@ from django.urls import reverse
 
 from oms.api.context import user_actor
 from oms.errors import OMSError, PreconditionFailed
+from routing.route_map import decision_route_map
 
 from . import services
 from .admin_edits import CONFLICT_MESSAGE, REROUTE_ORDER, conflict_message
-from .console_map import order_route_map
 from .forms import RerouteForm
 from .models import ACTIVE_FULFILMENT_STATES, DeliveryType, Order
 from .services.reroute_preview import ReroutePreview, order_reroute_preview
@@ -65,7 +65,7 @@ def _map(order: Order, preview: ReroutePreview) -> Any:
     if preview.plan is None:
         return None
     located = order.shipping_latitude is not None and order.shipping_longitude is not None
-    return order_route_map(
+    return decision_route_map(
         log=preview.plan.decision_log,
         fulfilments=[(p.location_id, p.transfer_to_location_id) for p in preview.plan.fulfilments],
         destination=(order.shipping_latitude, order.shipping_longitude) if located else None,

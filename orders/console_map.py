@@ -6,75 +6,16 @@ locations' coordinates)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 from inventory.models import Location
-from routing.route_map import CHOSEN, FENCED, RATED, MapPlace, RouteMap, route_map
+from routing.route_map import decision_route_map
 
 from .decision_logs import decision_log_expand
 from .models import DeliveryType, FulfilmentState, Order
 
 TEMPLATE = "admin/orders/order/_route_map.html"
 _GONE = (FulfilmentState.CANCELLED, FulfilmentState.REJECTED)
-
-
-def candidate_notes(entries: Iterable[Mapping[str, Any]]) -> dict[int, tuple[bool, str]]:
-    """location id -> (fenced out, hover text) from a decision log's candidates; a location
-    listed in several roles counts as fenced only if every role fenced it."""
-    notes: dict[int, tuple[bool, str]] = {}
-    for entry in entries:
-        location_id = entry.get("location_id")
-        if not isinstance(location_id, int):
-            continue
-        fence = entry.get("eliminated_by")
-        if fence:
-            text = f"fenced out by {fence}: {entry.get('reason') or ''}".rstrip(": ")
-        else:
-            parts = []
-            if entry.get("distance_km") is not None:
-                parts.append(f"{entry['distance_km']:.0f} km")
-            if entry.get("cost") is not None:
-                parts.append(f"cost {entry['cost']:.2f}")
-            if entry.get("total_penalty") is not None:
-                parts.append(f"penalty {entry['total_penalty']:.3f}")
-            text = "rated: " + (", ".join(parts) or "eligible")
-        before = notes.get(location_id)
-        if before is None or (before[0] and not fence):
-            notes[location_id] = (bool(fence), text)
-    return notes
-
-
-def order_route_map(
-    *,
-    log: Mapping[str, Any] | None,
-    fulfilments: Iterable[tuple[int, int | None]],
-    destination: tuple[float, float] | None,
-    destination_label: str,
-    locations: Mapping[int, tuple[str, float | None, float | None]],
-) -> RouteMap | None:
-    """The map for one decision log, with `fulfilments` ((location id, transfer target id))
-    marked chosen; `locations`: id -> (code, latitude, longitude)."""
-    notes = candidate_notes((log or {}).get("candidates") or ())
-    live = list(fulfilments)
-    chosen = {location_id for location_id, _ in live}
-    places = []
-    for location_id in sorted(set(notes) | chosen | {t for _, t in live if t}):
-        if location_id not in locations:
-            continue
-        code, latitude, longitude = locations[location_id]
-        fenced, note = notes.get(location_id, (False, ""))
-        if location_id in chosen:
-            status, note = CHOSEN, "fulfils this order" + (f" ({note})" if note else "")
-        else:
-            status = FENCED if fenced else RATED
-        places.append(MapPlace(location_id, code, latitude, longitude, status, note))
-    return route_map(
-        places=places,
-        destination=destination,
-        links=live,
-        destination_label=destination_label,
-    )
 
 
 def route_map_section(order: Order) -> dict[str, Any]:
@@ -92,13 +33,13 @@ def route_map_section(order: Order) -> dict[str, Any]:
             pk__in=[i for i in ids if isinstance(i, int)]
         ).values_list("pk", "code", "latitude", "longitude")
     }
-    located = order.shipping_latitude is not None and order.shipping_longitude is not None
+    lat, lon = order.shipping_latitude, order.shipping_longitude
     pickup = order.delivery_type == DeliveryType.CLICK_COLLECT
     return {
-        "route_map": order_route_map(
+        "route_map": decision_route_map(
             log=log,
             fulfilments=live,
-            destination=(order.shipping_latitude, order.shipping_longitude) if located else None,
+            destination=(lat, lon) if lat is not None and lon is not None else None,
             destination_label="pickup store" if pickup else "customer",
             locations=locations,
         )

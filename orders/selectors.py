@@ -110,27 +110,41 @@ def replay_orders_recent(*, limit: int, channel: Channel | None) -> list[ReplayO
     qs = Order.objects.select_related("channel").prefetch_related("lines")
     if channel is not None:
         qs = qs.filter(channel=channel)
-    orders = []
-    for order in qs.order_by("-placed_at", "-pk")[:limit]:
-        lines = []
-        for line in order.lines.all():
-            quantity = line.quantity - line.cancelled_quantity
-            if quantity > 0:
-                lines.append(PlanLine(str(line.pk), line.sku, quantity, Decimal(line.unit_price)))
-        if not lines:
-            continue
-        orders.append(
-            ReplayOrder(
-                reference=f"{order.channel.code}/{order.external_reference}",
-                request=RoutingRequest(
-                    lines=tuple(lines),
-                    destination=Destination(
-                        order.shipping_country, order.shipping_latitude, order.shipping_longitude
-                    ),
-                    delivery_type=order.delivery_type,
-                    pickup_location_id=order.pickup_location_id,
-                    channel_id=order.channel_id,
-                ),
-            )
-        )
-    return orders
+    found = (_replay_order(order) for order in qs.order_by("-placed_at", "-pk")[:limit])
+    return [order for order in found if order is not None]
+
+
+def replay_order_by_reference(*, reference: str) -> ReplayOrder | None:
+    """One order as a routing request (see `replay_orders_recent`), by "channel/reference"
+    or by its external reference alone (the newest such order); None when there is none or
+    nothing of it is open."""
+    qs = Order.objects.select_related("channel").prefetch_related("lines")
+    channel_code, _, external = reference.strip().rpartition("/")
+    if channel_code:
+        qs = qs.filter(channel__code=channel_code, external_reference=external)
+    else:
+        qs = qs.filter(external_reference=external)
+    order = qs.order_by("-placed_at", "-pk").first()
+    return _replay_order(order) if order is not None else None
+
+
+def _replay_order(order: Order) -> ReplayOrder | None:
+    lines = []
+    for line in order.lines.all():
+        quantity = line.quantity - line.cancelled_quantity
+        if quantity > 0:
+            lines.append(PlanLine(str(line.pk), line.sku, quantity, Decimal(line.unit_price)))
+    if not lines:
+        return None
+    return ReplayOrder(
+        reference=f"{order.channel.code}/{order.external_reference}",
+        request=RoutingRequest(
+            lines=tuple(lines),
+            destination=Destination(
+                order.shipping_country, order.shipping_latitude, order.shipping_longitude
+            ),
+            delivery_type=order.delivery_type,
+            pickup_location_id=order.pickup_location_id,
+            channel_id=order.channel_id,
+        ),
+    )

@@ -8,17 +8,27 @@ shown read-only and cannot be changed or deleted. Going live is an audited actio
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from oms.api.context import user_actor
 from oms.errors import OMSError
 
 from . import services
+from .admin_trial import (
+    activation_summaries,
+    built_in_default_context,
+    default_strategy_create_view,
+    strategy_try_view,
+)
+from .forms import ALWAYS_ON_FENCES, WEIGHT_FIELDS, WEIGHTS_HELP, StrategyVersionForm
 from .models import RoutingStrategy, StrategyVersion
 
 _RULE_FIELDS = [
@@ -38,15 +48,6 @@ def _rating_names() -> tuple[str, ...]:
     from routing.planner import RATING_NAMES
 
     return tuple(RATING_NAMES)
-
-
-def _rating_weights_help() -> str:
-    return (
-        'A JSON object of rating name -> weight, e.g. {"shipping_cost": 1.0, '
-        '"geodistance": 0.5}. Each rating is a penalty normalised to 0..1 over the candidates '
-        "of one order; the weighted penalties are added up and the lowest total wins. Valid "
-        f"rating names: {', '.join(_rating_names())}."
-    )
 
 
 class StrategyVersionInline(admin.TabularInline):
@@ -81,6 +82,23 @@ class RoutingStrategyAdmin(admin.ModelAdmin):
     search_fields = ["name", "description"]
     inlines = [StrategyVersionInline]
     actions = ["create_draft"]
+    change_list_template = "admin/routing/routingstrategy/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "built-in-default/copy/",
+                self.admin_site.admin_view(partial(default_strategy_create_view, self)),
+                name="routing_routingstrategy_copy_default",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {**built_in_default_context(request), **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("channel").prefetch_related("versions")
@@ -129,14 +147,40 @@ class StrategyVersionAdmin(admin.ModelAdmin):
     search_fields = ["strategy__name", "notes"]
     list_select_related = ["strategy"]
     actions = ["activate", "create_draft_from"]
-    fieldsets = [
-        (None, {"fields": ["strategy", "number", "status", "notes"]}),
-        ("Fences", {"fields": ["max_distance_km"]}),
-        ("Ratings", {"fields": ["rating_weights", "tag_preferences", "rating_names"]}),
-        ("Splitting", {"fields": ["split_allowed", "max_parts", "min_part_value"]}),
-        ("Click & collect", {"fields": ["allow_transfer_to_pickup", "transfer_days"]}),
-        ("Record", {"fields": _RECORD_FIELDS}),
-    ]
+    form = StrategyVersionForm
+    change_list_template = "admin/routing/routingstrategy/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:object_id>/try/",
+                self.admin_site.admin_view(partial(strategy_try_view, self)),
+                name="routing_strategyversion_try",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {**built_in_default_context(request), **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        draft = obj is None or obj.status == StrategyVersion.Status.DRAFT
+        fences = ["always_on_fences", "distance_fence", "max_distance_km"]
+        ratings = [*WEIGHT_FIELDS, "tag_preferences_text"]
+        if not draft:
+            fences = ["always_on_fences", "max_distance_km"]
+            ratings = ["weights_table", "tag_preferences"]
+        return [
+            (None, {"fields": ["strategy", "number", "status", "notes", "try_it"]}),
+            ("Fences", {"fields": fences}),
+            ("Rating weights", {"fields": ratings, "description": WEIGHTS_HELP}),
+            ("Splitting", {"fields": ["split_allowed", "max_parts", "min_part_value"]}),
+            ("Click & collect", {"fields": ["allow_transfer_to_pickup", "transfer_days"]}),
+            ("Record", {"fields": _RECORD_FIELDS}),
+        ]
 
     # New versions come from the "create draft" actions (numbered and copied by the service).
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -157,36 +201,59 @@ class StrategyVersionAdmin(admin.ModelAdmin):
         return request.user.has_perm("routing.activate_strategyversion")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        fixed = ["strategy", "number", "status", "rating_names", *_RECORD_FIELDS]
+        fixed = ["strategy", "number", "status", "always_on_fences", "try_it", *_RECORD_FIELDS]
         if obj is not None and obj.status != StrategyVersion.Status.DRAFT:
-            return [*fixed, "notes", *_RULE_FIELDS]
+            return [*fixed, "notes", "weights_table", *_RULE_FIELDS]
         return fixed
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[no-untyped-def]
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if "rating_weights" in form.base_fields:
-            form.base_fields["rating_weights"].help_text = _rating_weights_help()
-        if "tag_preferences" in form.base_fields:
-            form.base_fields["tag_preferences"].help_text = (
-                'A JSON object of location tag -> bonus, e.g. {"flagship": 2}; used by the '
-                '"tags" rating (a higher bonus is preferred).'
-            )
-        return form
-
-    @admin.display(description="valid rating names")
-    def rating_names(self, obj: StrategyVersion | None = None) -> str:
+    @admin.display(description="always applied")
+    def always_on_fences(self, obj: StrategyVersion | None = None) -> str:
         return format_html(
             "<ul>{}</ul>",
-            format_html_join("", "<li><code>{}</code></li>", ((n,) for n in _rating_names())),
+            format_html_join("", "<li>☑ {}</li>", ((f,) for f in ALWAYS_ON_FENCES)),
+        )
+
+    @admin.display(description="try it")
+    def try_it(self, obj: StrategyVersion | None = None) -> str:
+        if obj is None or obj.pk is None:
+            return "-"
+        url = reverse("admin:routing_strategyversion_try", args=[obj.pk])
+        return format_html(
+            '<a href="{}" id="try-strategy">Simulate an order and replay recent orders with '
+            "this version</a>",
+            url,
+        )
+
+    @admin.display(description="rating weights")
+    def weights_table(self, obj: StrategyVersion) -> str:
+        weights = obj.rating_weights or {}
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}: {}</li>",
+                ((n.replace("_", " "), weights.get(n, 0)) for n in _rating_names()),
+            ),
         )
 
     @admin.display(description="rating weights")
     def weights(self, obj: StrategyVersion) -> str:
         return ", ".join(f"{k}={v}" for k, v in (obj.rating_weights or {}).items()) or "-"
 
-    @admin.action(description="Activate selected draft", permissions=["activate"])
-    def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
+    @admin.action(description="Activate selected draft…", permissions=["activate"])
+    def activate(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """First a confirmation page with each draft's replay summary against the version it
+        replaces; activated only when that page is confirmed."""
         versions = list(queryset.select_related("strategy").order_by("strategy_id", "number"))
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Activate strategy versions?",
+                "summaries": activation_summaries(versions, request.POST.get("replay_orders")),
+                "versions": versions,
+            }
+            return TemplateResponse(request, "admin/routing/activate_confirm.html", context)
         per_strategy = Counter(v.strategy_id for v in versions)
         actor = user_actor(request.user)
         for version in versions:
@@ -222,6 +289,7 @@ class StrategyVersionAdmin(admin.ModelAdmin):
                 f"{version.strategy.name} v{version.number} is now active{retired}.",
                 messages.SUCCESS,
             )
+        return None
 
     def has_create_draft_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("routing.add_strategyversion")

@@ -10,9 +10,10 @@ hundreds of kilometres between a retailer's locations, and free of any map data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from math import cos, radians
+from typing import Any
 
 CHOSEN = "chosen"
 FENCED = "fenced"
@@ -123,3 +124,61 @@ def route_map(
             drawn.append(MapLink(start.x, start.y, end.x, end.y))
     unplaced = sorted(p.code for p in places if p not in located)
     return RouteMap(width, height, points, drawn, dest, unplaced)
+
+
+def candidate_notes(entries: Iterable[Mapping[str, Any]]) -> dict[int, tuple[bool, str]]:
+    """location id -> (fenced out, hover text) from a decision log's candidates; a location
+    listed in several roles counts as fenced only if every role fenced it."""
+    notes: dict[int, tuple[bool, str]] = {}
+    for entry in entries:
+        location_id = entry.get("location_id")
+        if not isinstance(location_id, int):
+            continue
+        fence = entry.get("eliminated_by")
+        if fence:
+            text = f"fenced out by {fence}: {entry.get('reason') or ''}".rstrip(": ")
+        else:
+            parts = []
+            if entry.get("distance_km") is not None:
+                parts.append(f"{entry['distance_km']:.0f} km")
+            if entry.get("cost") is not None:
+                parts.append(f"cost {entry['cost']:.2f}")
+            if entry.get("total_penalty") is not None:
+                parts.append(f"penalty {entry['total_penalty']:.3f}")
+            text = "rated: " + (", ".join(parts) or "eligible")
+        before = notes.get(location_id)
+        if before is None or (before[0] and not fence):
+            notes[location_id] = (bool(fence), text)
+    return notes
+
+
+def decision_route_map(
+    *,
+    log: Mapping[str, Any] | None,
+    fulfilments: Iterable[tuple[int, int | None]],
+    destination: tuple[float, float] | None,
+    destination_label: str,
+    locations: Mapping[int, tuple[str, float | None, float | None]],
+) -> RouteMap | None:
+    """The map for one decision log, with `fulfilments` ((location id, transfer target id))
+    marked chosen; `locations`: id -> (code, latitude, longitude)."""
+    notes = candidate_notes((log or {}).get("candidates") or ())
+    live = list(fulfilments)
+    chosen = {location_id for location_id, _ in live}
+    places = []
+    for location_id in sorted(set(notes) | chosen | {t for _, t in live if t}):
+        if location_id not in locations:
+            continue
+        code, latitude, longitude = locations[location_id]
+        fenced, note = notes.get(location_id, (False, ""))
+        if location_id in chosen:
+            status, note = CHOSEN, "fulfils this order" + (f" ({note})" if note else "")
+        else:
+            status = FENCED if fenced else RATED
+        places.append(MapPlace(location_id, code, latitude, longitude, status, note))
+    return route_map(
+        places=places,
+        destination=destination,
+        links=live,
+        destination_label=destination_label,
+    )

@@ -60,3 +60,22 @@ def strategy_version_activate(*, version: StrategyVersion, actor: str) -> Strate
         version.activated_by = actor
         version.save(update_fields=["status", "activated_at", "activated_by"])
         return version
+
+
+BUILT_IN_NAME = "default"
+
+
+def strategy_from_built_in_create(*, actor: str, name: str = BUILT_IN_NAME) -> StrategyVersion:
+    """A strategy for every order (no channel, country or delivery type) whose draft v1 holds
+    the built-in default's rules, to tune and activate; until then the built-in one applies."""
+    with transaction.atomic():
+        strategy = RoutingStrategy.objects.create(
+            name=name,
+            description="Copy of the built-in default strategy: applies to every order no more "
+            "specific strategy matches.",
+            precedence=-1,
+        )
+        draft = strategy_draft_create(strategy=strategy, actor=actor)
+        draft.notes = "Copied from the built-in default"
+        draft.save(update_fields=["notes"])
+        return draft

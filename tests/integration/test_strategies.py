@@ -168,8 +168,8 @@ def _form(**overrides):  # type: ignore[no-untyped-def]
     data = {
         "notes": "",
         "max_distance_km": "",
-        "rating_weights": '{"shipping_cost": 1.0}',
-        "tag_preferences": "{}",
+        "weight_shipping_cost": "1",
+        "tag_preferences_text": "",
         "split_allowed": "on",
         "max_parts": "",
         "min_part_value": "0",
@@ -202,25 +202,50 @@ def test_a_draft_is_editable_in_the_admin(admin_client):
     draft = _strategy("default", status=Draft)
     page = admin_client.get(_change_url(draft))
     assert page.status_code == 200
-    assert 'name="rating_weights"' in page.content.decode()
+    content = page.content.decode()
+    assert 'name="rating_weights"' not in content  # no raw JSON: one number per rating
     for name in RATING_NAMES:
-        assert name in page.content.decode()
+        assert f'name="weight_{name}"' in content
+    assert 'name="distance_fence"' in content and "lways applied" in content
     response = admin_client.post(
-        _change_url(draft), _form(rating_weights='{"geodistance": 2}', max_parts="2")
+        _change_url(draft),
+        _form(
+            weight_shipping_cost="0",
+            weight_geodistance="2",
+            max_parts="2",
+            distance_fence="on",
+            max_distance_km="300",
+            tag_preferences_text="flagship: 2, outlet: -1",
+        ),
     )
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.rating_weights == {"geodistance": 2}
     assert draft.max_parts == 2
+    assert draft.max_distance_km == 300
+    assert draft.tag_preferences == {"flagship": 2, "outlet": -1}
+    page = admin_client.get(_change_url(draft)).content.decode()
+    assert 'name="weight_geodistance" value="2.0"' in page or 'value="2"' in page
+
+
+def test_an_unticked_distance_fence_has_no_limit(admin_client):
+    draft = _strategy("default", status=Draft)
+    StrategyVersion.objects.filter(pk=draft.pk).update(max_distance_km=100)
+    admin_client.post(_change_url(draft), _form(max_distance_km="100"))
+    draft.refresh_from_db()
+    assert draft.max_distance_km is None
 
 
 def test_the_admin_shows_why_a_draft_is_invalid(admin_client):
     draft = _strategy("default", status=Draft)
-    response = admin_client.post(_change_url(draft), _form(rating_weights='{"astrology": 1}'))
+    response = admin_client.post(
+        _change_url(draft), _form(weight_shipping_cost="0", tag_preferences_text="flagship")
+    )
     assert response.status_code == 200
     content = response.content.decode()
     assert "errornote" in content
-    assert "unknown rating &#x27;astrology&#x27;" in content
+    assert "Give at least one rating a weight above 0." in content
+    assert "Write each preference as tag: bonus" in content
     draft.refresh_from_db()
     assert draft.rating_weights == {}
 
@@ -231,10 +256,10 @@ def test_active_and_retired_versions_are_read_only_in_the_admin(admin_client, st
     page = admin_client.get(_change_url(version))
     assert page.status_code == 200
     content = page.content.decode()
-    for field in ("rating_weights", "max_distance_km", "split_allowed", "notes"):
+    for field in ("weight_geodistance", "max_distance_km", "split_allowed", "notes"):
         assert f'name="{field}"' not in content
     response = admin_client.post(
-        _change_url(version), _form(rating_weights='{"geodistance": 9}', notes="sneaky")
+        _change_url(version), _form(weight_geodistance="9", notes="sneaky")
     )
     assert response.status_code == 403
     version.refresh_from_db()
@@ -250,8 +275,14 @@ def test_active_and_retired_versions_are_read_only_in_the_admin(admin_client, st
 def test_activate_action_activates_and_audits(admin_client):
     v1 = _strategy("default")
     v2 = services.strategy_draft_create(strategy=v1.strategy, actor="test")
+    confirm = admin_client.post(CHANGELIST, {"action": "activate", "_selected_action": [v2.pk]})
+    assert 'id="confirm-activate"' in confirm.content.decode()  # the summary comes first
+    v2.refresh_from_db()
+    assert v2.status == Draft
     response = admin_client.post(
-        CHANGELIST, {"action": "activate", "_selected_action": [v2.pk]}, follow=True
+        CHANGELIST,
+        {"action": "activate", "_selected_action": [v2.pk], "confirm": "yes"},
+        follow=True,
     )
     assert response.status_code == 200
     v1.refresh_from_db()
@@ -267,7 +298,9 @@ def test_activate_action_reports_an_invalid_draft(admin_client):
     v2 = services.strategy_draft_create(strategy=v1.strategy, actor="test")
     StrategyVersion.objects.filter(pk=v2.pk).update(rating_weights={"astrology": 1})
     response = admin_client.post(
-        CHANGELIST, {"action": "activate", "_selected_action": [v2.pk]}, follow=True
+        CHANGELIST,
+        {"action": "activate", "_selected_action": [v2.pk], "confirm": "yes"},
+        follow=True,
     )
     content = response.content.decode()
     assert "strategy_invalid" in content
@@ -279,7 +312,10 @@ def test_activate_action_reports_an_invalid_draft(admin_client):
 def test_activate_action_refuses_two_drafts_of_one_strategy(admin_client):
     v1 = _strategy("default", status=Draft)
     v2 = services.strategy_draft_create(strategy=v1.strategy, actor="test")
-    admin_client.post(CHANGELIST, {"action": "activate", "_selected_action": [v1.pk, v2.pk]})
+    admin_client.post(
+        CHANGELIST,
+        {"action": "activate", "_selected_action": [v1.pk, v2.pk], "confirm": "yes"},
+    )
     assert not StrategyVersion.objects.filter(status=Active).exists()
 
 
@@ -289,7 +325,9 @@ def test_activating_needs_the_permission(client, staff):
     page = client.get(CHANGELIST)
     assert page.status_code == 200
     assert 'value="activate"' not in page.content.decode()
-    client.post(CHANGELIST, {"action": "activate", "_selected_action": [draft.pk]})
+    client.post(
+        CHANGELIST, {"action": "activate", "_selected_action": [draft.pk], "confirm": "yes"}
+    )
     draft.refresh_from_db()
     assert draft.status == Draft
 
@@ -297,7 +335,9 @@ def test_activating_needs_the_permission(client, staff):
     staff = User.objects.get(pk=staff.pk)  # drop the permission cache
     client.force_login(staff)
     assert 'value="activate"' in client.get(CHANGELIST).content.decode()
-    client.post(CHANGELIST, {"action": "activate", "_selected_action": [draft.pk]})
+    client.post(
+        CHANGELIST, {"action": "activate", "_selected_action": [draft.pk], "confirm": "yes"}
+    )
     draft.refresh_from_db()
     assert draft.status == Active
 

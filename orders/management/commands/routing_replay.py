@@ -16,10 +16,11 @@ from oms.management.base import DocumentedCommand
 from oms.models import Channel
 from orders.selectors import fulfilments_today_by_location, replay_orders_recent
 from routing.models import StrategyVersion
-from routing.planner import StrategyConfig, validate_strategy
+from routing.planner import validate_strategy
 from routing.replay import format_report, replay
 from routing.replay_input import ReplayFileError, replay_orders_from_file
 from routing.snapshot import routing_snapshot
+from routing.strategy_trial import strategy_baseline, version_label
 
 STOCK_NOTE = (
     "Stock: today's snapshot (on hand - reserved - safety stock now, and today's capacity use), "
@@ -77,9 +78,10 @@ of --channel); with --channel, file orders of other channels are left out.
         if options["orders"] < 1:
             raise CommandError("--orders must be at least 1.")
         draft = _version(options["draft"])
-        baseline, baseline_label = _baseline(draft, options["against"])
+        against = _version(options["against"]) if options["against"] is not None else None
+        baseline, baseline_label = strategy_baseline(version=draft, against=against)
         draft_config = draft.to_config()
-        for label, config in ((baseline_label, baseline), (_label(draft), draft_config)):
+        for label, config in ((baseline_label, baseline), (version_label(draft), draft_config)):
             problems = validate_strategy(config)
             if problems:
                 raise CommandError(f"{label} is invalid: {'; '.join(problems)}")
@@ -109,7 +111,7 @@ of --channel); with --channel, file orders of other channels are left out.
             baseline=baseline,
             draft=draft_config,
             baseline_label=baseline_label,
-            draft_label=_label(draft),
+            draft_label=version_label(draft),
         )
         if options["json"]:
             self.stdout.write(json.dumps({"stock": STOCK_NOTE, **report.as_dict()}, indent=2))
@@ -119,26 +121,8 @@ of --channel); with --channel, file orders of other channels are left out.
         self.stdout.write(format_report(report))
 
 
-def _label(version: StrategyVersion) -> str:
-    return f"{version.strategy.name} v{version.number} ({version.status})"
-
-
 def _version(version_id: int) -> StrategyVersion:
     version = StrategyVersion.objects.select_related("strategy").filter(pk=version_id).first()
     if version is None:
         raise CommandError(f"Strategy version {version_id} does not exist.")
     return version
-
-
-def _baseline(draft: StrategyVersion, against: int | None) -> tuple[StrategyConfig, str]:
-    if against is not None:
-        version = _version(against)
-        return version.to_config(), _label(version)
-    active = (
-        StrategyVersion.objects.select_related("strategy")
-        .filter(strategy_id=draft.strategy_id, status=StrategyVersion.Status.ACTIVE)
-        .first()
-    )
-    if active is not None:
-        return active.to_config(), _label(active)
-    return StrategyConfig(), "built-in default"
