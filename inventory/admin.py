@@ -79,7 +79,7 @@ def _stock_link(product_id: int, text: str = "Stock") -> str:
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["sku", "name", "barcode", "active", "stock_page"]
+    list_display = ["sku", "name", "barcode", "active", "stock_column"]
     list_filter = ["active"]
     search_fields = ["sku", "name", "barcode"]
     readonly_fields = ["stock_page"]
@@ -93,6 +93,10 @@ class ProductAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    @admin.display(description="stock")
+    def stock_column(self, obj: Product) -> str:
+        return _stock_link(obj.pk)
 
     @admin.display(description="stock")
     def stock_page(self, obj: Product) -> str:

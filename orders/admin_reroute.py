@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from oms.api.context import user_actor
 from oms.errors import OMSError, PreconditionFailed
-from routing.route_map import decision_route_map
+from routing.route_map import candidate_notes, decision_route_map
 
 from . import services
 from .admin_edits import CONFLICT_MESSAGE, REROUTE_ORDER, conflict_message
@@ -74,6 +74,21 @@ def _map(order: Order, preview: ReroutePreview) -> Any:
         ),
         locations=preview.places,
     )
+
+
+def _candidate_rows(preview: ReroutePreview) -> list[tuple[Any, str]]:
+    """Each candidate with what routing made of it in the previewed plan (fenced out and
+    why, or its rating), as the map's hover text says it."""
+    log = preview.plan.decision_log if preview.plan is not None else {}
+    notes = candidate_notes(log.get("candidates") or ())
+    chosen = {p.location_id for p in preview.plan.fulfilments} if preview.plan else set()
+    rows = []
+    for candidate in preview.candidates:
+        note = notes.get(candidate.location_id, (False, ""))[1]
+        if candidate.location_id in chosen:
+            note = "chosen" + (f" ({note.removeprefix('rated: ')})" if note else "")
+        rows.append((candidate, note))
+    return rows
 
 
 def _live_ids(order_id: int) -> set[int]:
@@ -184,6 +199,7 @@ def reroute_view(
             )
             for f in preview.giving_up
         ],
+        "candidate_rows": _candidate_rows(preview),
         "skus": list(dict.fromkeys(sku for c in preview.candidates for sku in c.stock)),
         "needed": needed,
         "route_map": _map(order, preview),

@@ -18,7 +18,7 @@ TEMPLATE = "admin/orders/order/_route_map.html"
 _GONE = (FulfilmentState.CANCELLED, FulfilmentState.REJECTED)
 
 
-def route_map_section(order: Order) -> dict[str, Any]:
+def route_map_section(order: Order, user: Any = None) -> dict[str, Any]:
     """The console section's context for `order` (prefetched by order_for_console)."""
     decisions = list(order.routing_decisions.all())
     log = decision_log_expand(dict(decisions[0].log or {})) if decisions else None

@@ -167,7 +167,10 @@ class StrategyVersionAdmin(admin.ModelAdmin):
         return super().changelist_view(request, context)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        draft = obj is None or obj.status == StrategyVersion.Status.DRAFT
+        # A draft is a form only for who may change it; anyone else reads it as a frozen one.
+        draft = (obj is None or obj.status == StrategyVersion.Status.DRAFT) and (
+            self.has_change_permission(request, obj)
+        )
         fences = ["always_on_fences", "distance_fence", "max_distance_km"]
         ratings = [*WEIGHT_FIELDS, "tag_preferences_text"]
         if not draft:

@@ -60,6 +60,9 @@ def test_the_page_lists_candidates_with_stock_and_distance(world, staff):
     page = response.content.decode()
     assert 'id="candidate-wh-munich"' in page and "needs 2" in page
     assert 'id="plan-unchanged"' in page  # rerouting now would change nothing
+    notes = {c.code: note for c, note in response.context["candidate_rows"]}
+    assert notes["store-hamburg"].startswith("fenced out by service_not_offered")
+    assert notes["wh-berlin"].startswith("chosen")
     assert 'id="confirm-reroute"' not in page  # nothing previewed yet
 
 

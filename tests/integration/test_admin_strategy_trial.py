@@ -163,3 +163,20 @@ def test_the_try_page_needs_the_view_permission(client: Client, draft):
 
     client.force_login(User.objects.create_user("x", is_staff=True))
     assert client.get(_try_url(draft)).status_code == 403
+
+
+def test_a_reader_sees_a_draft_read_only_and_may_try_it(client: Client, world, draft):
+    from django.contrib.auth.models import Permission, User
+
+    reader = User.objects.create_user("reader", is_staff=True)
+    reader.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_strategyversion", "view_routingstrategy"])
+    )
+    client.force_login(reader)
+    page = client.get(f"/admin/routing/strategyversion/{draft.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="weight_priority"' not in page.content.decode()
+    assert 'id="try-strategy"' in page.content.decode()
+    response = client.post(_try_url(draft), {"try": "replay", "replay_orders": 5})
+    assert response.context["summary"].report.changed == 1
+    assert 'id="activate-version"' not in response.content.decode()  # not theirs to do
