@@ -113,9 +113,8 @@ class _StrategyVersionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        weights = dict(self.instance.rating_weights or {}) if self.instance.pk else {}
-        if not self.instance.pk:
-            weights = {RATING_SHIPPING_COST: 1.0}
+        # What routes with this version: no weights at all means the default's (to_config).
+        weights = dict(self.instance.rating_weights or {}) or {RATING_SHIPPING_COST: 1.0}
         for rating in RATING_NAMES:
             if weight_field_name(rating) in self.fields:
                 self.fields[weight_field_name(rating)].initial = weights.get(rating, 0)
@@ -124,7 +123,10 @@ class _StrategyVersionForm(forms.ModelForm):
             f"{tag}: {bonus:g}" for tag, bonus in (self.instance.tag_preferences or {}).items()
         )
         if "max_distance_km" in self.fields:  # absent when the version is frozen (read-only)
-            self.fields["max_distance_km"].widget.attrs.setdefault("style", "width: 8em")
+            field = self.fields["max_distance_km"]
+            field.widget.attrs.setdefault("style", "width: 8em")
+            # The column's bounds, checked even when the fence is unticked (value then unused).
+            field.validators.extend(StrategyVersion._meta.get_field("max_distance_km").validators)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
