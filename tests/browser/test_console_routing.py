@@ -23,23 +23,14 @@ from django.core.management import CommandError, call_command
 
 from inventory.models import Location
 from routing.models import RoutingStrategy, StrategyVersion
-from tests.browser.test_staff_console import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.support import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS
 from tests.console_data import PASSWORD, ConsoleWorld, console_world
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SCREENSHOTS = Path(
     os.environ.get("OMS_SCREENSHOTS", Path(__file__).resolve().parent / "screenshots")
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 # What an agent may do, if this checkout has no `setup_groups` yet.
 AGENT_FALLBACK = [
