@@ -170,9 +170,13 @@ def routing_snapshot(
     )
 
 
+# `location_id + 0`: the statement is prepared, and PostgreSQL's generic plan (used after a few
+# executions) cannot see the array sizes; it then scanned every level of the 50 locations
+# through the location index (2.6 ms) instead of the few SKUs' levels through the product
+# index (0.3 ms). The expression keeps the location condition a filter.
 _STOCK_SQL = (
     "SELECT id, location_id, product_id, on_hand, reserved, safety_stock FROM {table} "
-    "WHERE location_id = ANY(%s) AND product_id = ANY(%s)"
+    "WHERE product_id = ANY(%s) AND location_id + 0 = ANY(%s)"
 )
 
 
@@ -185,7 +189,7 @@ def stock_rows(
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                _STOCK_SQL.format(table=StockLevel._meta.db_table), [location_ids, product_ids]
+                _STOCK_SQL.format(table=StockLevel._meta.db_table), [product_ids, location_ids]
             )
             return cursor.fetchall()
     return stock_rows_orm(location_ids=location_ids, product_ids=product_ids)
