@@ -151,7 +151,7 @@ class StockLevel(models.Model):
         indexes = [models.Index(fields=["product", "location"], name="stock_product_location")]
 
     def __str__(self) -> str:
-        return f"{self.product_id}@{self.location_id}"
+        return f"{self.product.sku} at {self.location.name}"
 
     @property
     def available(self) -> int:
@@ -207,7 +207,10 @@ class InboundStock(models.Model):
         indexes = [models.Index(fields=["product", "status"], name="inbound_product_status")]
 
     def __str__(self) -> str:
-        return f"{self.reference}: {self.quantity_expected} x {self.product_id}"
+        return (
+            f"{self.reference}: {self.quantity_expected} x {self.product.sku} "
+            f"for {self.location.name}, expected {self.expected_date:%Y-%m-%d}"
+        )
 
     @property
     def quantity_outstanding(self) -> int:

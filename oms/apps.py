@@ -13,3 +13,33 @@ class OmsConfig(AppConfig):
         from .hub.webhooks import WebhookTarget
 
         register_target(WebhookTarget())
+        _dashboard_register()
+
+
+def _dashboard_register() -> None:
+    from .dashboard import Queue, dashboard_queue_register
+    from .hub.models import Delivery, WebhookSubscription
+
+    dashboard_queue_register(
+        Queue(
+            key="deliveries-failed",
+            group="Integration",
+            label="Failed webhook deliveries",
+            count=lambda: Delivery.objects.filter(status=Delivery.Status.FAILED).count(),
+            url_name="admin:oms_delivery_changelist",
+            query=f"status__exact={Delivery.Status.FAILED.value}",
+            permission="oms.view_delivery",
+            help="Gave up after every retry: fix the receiver, then replay.",
+        )
+    )
+    dashboard_queue_register(
+        Queue(
+            key="subscriptions-disabled",
+            group="Integration",
+            label="Disabled webhook subscriptions",
+            count=lambda: WebhookSubscription.objects.filter(disabled_at__isnull=False).count(),
+            url_name="admin:oms_webhooksubscription_changelist",
+            query="disabled_at__isnull=False",
+            permission="oms.view_webhooksubscription",
+        )
+    )

@@ -30,7 +30,6 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
-from inventory.models import Location
 from oms.admin_console import ConsoleModelAdmin
 from oms.api.context import user_actor
 from oms.errors import OMSError, PreconditionFailed
@@ -40,50 +39,43 @@ from . import (
     services,
 )
 from .admin_edits import (
-    CANCEL_ORDER,
     CONSOLE_PERMISSIONS,
-    EDIT_ORDER,
     EDITS,
-    REROUTE_ORDER,
     TRANSITION_FULFILMENT,
     conflict_message,
 )
-from .admin_notifications import RESEND_NOTIFICATION, customer_emails, resend_view
+from .admin_notifications import resend_view
 from .admin_reroute import reroute_view
-from .console import describe_event, event_location_ids
-from .console_decisions import describe_decision
-from .console_sections import console_sections
-from .forms import FULFILMENT_ACTION_LABELS, TRANSITION_ACTIONS, FulfilmentActionForm
+from .attention import ORDER_QUEUES
+from .console_errors import console_error_text
+from .console_page import console_context
+from .forms import FULFILMENT_ACTION_LABELS, FulfilmentActionForm
 from .models import (
-    OPEN_ORDER_STATES,
     Fulfilment,
     FulfilmentState,
     Order,
     OrderLine,
-    OrderState,
 )
-from .payments.selectors import payment_summary
 from .search import orders_search
 from .selectors import order_for_console
 
 # --- Order admin ------------------------------------------------------------------------------
 
 
-class EscalatedFilter(admin.SimpleListFilter):
-    """Waiting orders that outlived their channel's patience need a person."""
+class AttentionFilter(admin.SimpleListFilter):
+    """The dashboard's order queues (orders.attention): the same definition as its counts."""
 
     title = "needs attention"
     parameter_name = "attention"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("escalated", "Escalated (waiting too long)"), ("waiting", "Waiting for stock")]
+        return [(key, label) for key, (label, _) in ORDER_QUEUES.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
-        if self.value() == "escalated":
-            return queryset.filter(state=OrderState.WAITING, escalated_at__isnull=False)
-        if self.value() == "waiting":
-            return queryset.filter(state=OrderState.WAITING)
-        return queryset
+        queue = ORDER_QUEUES.get(self.value() or "")
+        if queue is None:
+            return queryset
+        return queryset.filter(pk__in=queue[1]().values("pk"))
 
 
 @admin.register(Order)
@@ -106,7 +98,7 @@ class OrderAdmin(ConsoleModelAdmin):
         # Not RelatedOnlyFieldListFilter: that one reads every order's fulfilments per page.
         ("fulfilments__location", admin.RelatedFieldListFilter),
         "placed_at",
-        EscalatedFilter,
+        AttentionFilter,
     ]
     list_display_links = ["reference"]
     # One box finds everything an agent is given (orders.search); the admin's own
@@ -224,63 +216,11 @@ class OrderAdmin(ConsoleModelAdmin):
             raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
-            **self._console_context(request, order),
+            "opts": self.opts,
+            **console_context(request.user, order),
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/orders/order/console.html", context)
-
-    def _console_context(self, request: HttpRequest, order: Order) -> dict[str, Any]:
-        events = list(order.events.all())
-        ids = event_location_ids(events) | set(order.excluded_location_ids or ())
-        codes = dict(Location.objects.filter(pk__in=ids).values_list("pk", "code")) if ids else {}
-        user = request.user
-        is_open = order.state in OPEN_ORDER_STATES
-        can = {
-            "edit": is_open and user.has_perm(EDIT_ORDER),
-            "cancel": is_open and user.has_perm(CANCEL_ORDER),
-            "reroute": is_open and user.has_perm(REROUTE_ORDER),
-            "transition": user.has_perm(TRANSITION_FULFILMENT),
-            "resend": user.has_perm(RESEND_NOTIFICATION),
-        }
-        fulfilments = list(order.fulfilments.all())
-        placements: dict[int, list[str]] = {}
-        for fulfilment in fulfilments:
-            fulfilment.actions = [  # type: ignore[attr-defined]
-                (TRANSITION_ACTIONS[t.name], FULFILMENT_ACTION_LABELS[TRANSITION_ACTIONS[t.name]])
-                for t in fulfilment.get_available_state_transitions()
-                if t.name in TRANSITION_ACTIONS
-            ]
-            if fulfilment.state not in (FulfilmentState.CANCELLED, FulfilmentState.REJECTED):
-                for fl in fulfilment.lines.all():
-                    placements.setdefault(fl.order_line_id, []).append(
-                        f"{fl.quantity} at {fulfilment.location.code} "
-                        f"({fulfilment.get_state_display().lower()})"
-                    )
-        lines = list(order.lines.all())
-        for line in lines:
-            line.placements = placements.get(line.pk, [])  # type: ignore[attr-defined]
-        return {
-            "opts": self.opts,
-            "title": f"Order {order}",
-            "order": order,
-            "lines": lines,
-            "fulfilments": fulfilments,
-            "money": payment_summary(order=order),
-            "extra_sections": console_sections(order, user),
-            "timeline": [(event, describe_event(event, codes)) for event in events],
-            "decisions": [
-                (
-                    decision,
-                    describe_decision(
-                        decision.log or {}, routable=decision.routable, trigger=decision.trigger
-                    ),
-                )
-                for decision in order.routing_decisions.all()
-            ],
-            "excluded_codes": [codes.get(pk, f"#{pk}") for pk in order.excluded_location_ids or ()],
-            "can": can,
-            "emails": customer_emails(order),
-        }
 
     # --- Edit pages ----------------------------------------------------------------------------
 
@@ -311,7 +251,8 @@ class OrderAdmin(ConsoleModelAdmin):
                 messages.error(request, conflict_message(exc, form))
                 return HttpResponseRedirect(self._order_url(order.pk))
             except OMSError as exc:
-                messages.error(request, f"{exc.message} ({exc.code})")
+                excluded = [loc.pk for loc in form.cleaned_data.get("exclude_locations") or ()]
+                messages.error(request, console_error_text(exc, order, also_excluded=excluded))
             else:
                 if done:
                     self.log_change(request, order, done)
@@ -380,7 +321,7 @@ class OrderAdmin(ConsoleModelAdmin):
         try:
             self._run_fulfilment_action(fulfilment, data, user_actor(request.user))
         except OMSError as exc:
-            messages.error(request, f"Fulfilment #{fulfilment.pk}: {exc.message} ({exc.code})")
+            messages.error(request, f"{fulfilment}: {console_error_text(exc)}")
             return redirect
         done = (
             f"Fulfilment #{fulfilment.pk} at {fulfilment.location.code}: "

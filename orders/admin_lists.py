@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from .attention import holds_expiring_soon
 from .console import describe_event
 from .models import CheckoutHold, Fulfilment, OrderEvent, RoutingDecision
 
@@ -88,9 +90,24 @@ class RoutingDecisionAdmin(ReadOnlyAdmin):
         return (obj.log or {}).get("why", "")
 
 
+class HoldExpiryFilter(admin.SimpleListFilter):
+    """The dashboard's "holds expiring soon" queue (orders.attention)."""
+
+    title = "expiry"
+    parameter_name = "expiry"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("soon", "Active, expiring within 10 minutes")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "soon":
+            return queryset.filter(pk__in=holds_expiring_soon().values("pk"))
+        return queryset
+
+
 @admin.register(CheckoutHold)
 class CheckoutHoldAdmin(ReadOnlyAdmin):
     list_display = ["token", "channel", "status", "expires_at", "created_at", "order"]
-    list_filter = ["status", "channel"]
+    list_filter = ["status", HoldExpiryFilter, "channel"]
     search_fields = ["token"]
     list_select_related = ["channel", "order__channel"]

@@ -30,3 +30,16 @@ def console_section_register(
 
 def console_sections(order: Order, user: Any) -> list[tuple[str, dict[str, Any]]]:
     return [(section.template, section.context(order, user)) for section in SECTIONS]
+
+
+# Per-line figures that apps above `orders` know (the returns app: units returned).
+LINE_COUNTS: dict[str, Callable[[Order], dict[int, int]]] = {}
+
+
+def console_line_counts_register(*, label: str, counts: Callable[[Order], dict[int, int]]) -> None:
+    """`counts(order)` -> order line id -> a number shown in the lines table under `label`."""
+    LINE_COUNTS.setdefault(label, counts)
+
+
+def console_line_counts(order: Order) -> list[tuple[str, dict[int, int]]]:
+    return [(label, counts(order)) for label, counts in LINE_COUNTS.items()]

@@ -12,7 +12,7 @@ from routing.planner import Destination, PlanLine, RoutingRequest
 from routing.replay import ReplayOrder
 
 from .errors import FulfilmentNotFound, OrderNotFound
-from .models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderEvent
+from .models import Fulfilment, FulfilmentLine, FulfilmentState, Order, OrderEvent, OrderLine
 
 
 def fulfilments_today_by_location(*, location_ids: list[int] | None = None) -> dict[int, int]:
@@ -33,9 +33,10 @@ def fulfilments_today_by_location(*, location_ids: list[int] | None = None) -> d
     return dict(rows)
 
 
-def order_detail_queryset() -> QuerySet[Order]:
+def order_detail_queryset(*, with_products: bool = False) -> QuerySet[Order]:
+    lines = OrderLine.objects.select_related("product") if with_products else None
     return Order.objects.select_related("channel", "pickup_location").prefetch_related(
-        "lines",
+        Prefetch("lines", queryset=lines),
         Prefetch(
             "fulfilments",
             queryset=Fulfilment.objects.select_related("location", "transfer_to").prefetch_related(
@@ -47,9 +48,10 @@ def order_detail_queryset() -> QuerySet[Order]:
 
 def order_for_console(*, order_id: int) -> Order | None:
     """Everything the staff console's order page shows, in a fixed number of queries:
-    lines, fulfilments with their lines, the timeline (newest first), routing decisions."""
+    lines (with their products' names), fulfilments with their lines, the timeline (newest
+    first), routing decisions."""
     return (
-        order_detail_queryset()
+        order_detail_queryset(with_products=True)
         .prefetch_related(
             Prefetch("events", queryset=OrderEvent.objects.order_by("-sequence")),
             "routing_decisions",

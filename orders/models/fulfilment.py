@@ -80,7 +80,10 @@ class Fulfilment(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Fulfilment {self.pk} of {self.order_id} at {self.location_id} ({self.state})"
+        return (
+            f"Fulfilment #{self.pk} of order {self.order.external_reference} at "
+            f"{self.location.code} ({self.get_state_display().lower()})"
+        )
 
     @property
     def is_pickup(self) -> bool:
@@ -160,4 +163,4 @@ class FulfilmentLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} of line {self.order_line_id}"
+        return f"{self.quantity} x {self.order_line.sku}"

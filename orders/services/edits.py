@@ -21,11 +21,9 @@ from oms.errors import PreconditionFailed
 from .. import event_types as et
 from ..addresses import shipping_address_validate, shipping_coordinates
 from ..errors import (
-    AlreadyHandedOver,
     InvalidDeliveryType,
     InvalidPickupLocation,
     NoteEmpty,
-    OrderClosed,
     ShippingAddressRequired,
 )
 from ..events import EventRecorder
@@ -40,6 +38,12 @@ from ..models import (
     OrderState,
 )
 from ..payments.settlement import payments_settle_cancellation
+from ..rules import (
+    order_address_rule,
+    order_cancel_rule,
+    order_delivery_rule,
+    order_open_rule,
+)
 from .allocation import order_save_changes, release_fulfilments
 from .common import fulfilment_fire, load_order
 from .reroute import order_units_reroute
@@ -58,8 +62,7 @@ def order_lock_for_edit(
             "The order was changed by someone else; reload it and try again.",
             details={"current_version": order.version, "your_version": expected_version},
         )
-    if order.state in (OrderState.CANCELLED, OrderState.COMPLETED):
-        raise OrderClosed(details={"state": order.state})
+    order_open_rule(order=order).require()
     return order
 
 
@@ -86,8 +89,7 @@ def details_apply(
     shipping country reroutes the order (refused once something has shipped); a new street
     does not."""
     if shipping_address is not None and shipping_address != order.shipping_address:
-        if order.delivery_type == DeliveryType.SHIP and handed_over(fulfilments):
-            raise AlreadyHandedOver("The shipping address cannot change after shipment.")
+        order_address_rule(order=order, fulfilments=fulfilments).require()
         before = order.shipping_address
         country_changed = False
         if order.delivery_type == DeliveryType.SHIP:
@@ -144,8 +146,7 @@ def delivery_apply(
     """Switch ship <-> click & collect (or the pickup store) on the locked order (saved by the
     caller): reroutes every open unit; refused when the new option cannot be served or goods
     were handed over."""
-    if handed_over(fulfilments):
-        raise AlreadyHandedOver("The delivery option cannot change after handover.")
+    order_delivery_rule(order=order, fulfilments=fulfilments).require()
     before = {
         "delivery_type": order.delivery_type,
         "pickup_location": order.pickup_location.code if order.pickup_location else None,
@@ -216,8 +217,7 @@ def order_cancel(
             order_id=order_id, channel_id=channel_id, expected_version=expected_version
         )
         lines, fulfilments = load_order(order)
-        if handed_over(fulfilments):
-            raise AlreadyHandedOver("Part of the order has shipped; cancel lines instead.")
+        order_cancel_rule(order=order, fulfilments=fulfilments).require()
         events = EventRecorder(order, actor)
         cancelled = reroutable(fulfilments)
         for fulfilment in cancelled:

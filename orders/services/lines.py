@@ -10,10 +10,11 @@ from inventory.errors import InsufficientStock
 from inventory.services import stock_reservation_reduce
 
 from .. import event_types as et
-from ..errors import AlreadyHandedOver, InvalidQuantity, OrderLineNotFound
+from ..errors import OrderLineNotFound
 from ..events import EventRecorder
 from ..models import Fulfilment, FulfilmentLine, Order, OrderLine, OrderState
 from ..payments.settlement import payments_settle_cancellation
+from ..rules import line_cancel_rule, line_quantity_rule
 from .allocation import allocate, order_save_changes, unallocated_quantities
 from .common import fulfilment_fire, load_order
 from .edits import handed_over, order_lock_for_edit, reroutable
@@ -64,8 +65,7 @@ def line_quantity_apply(
 ) -> bool:
     """Set one line's open quantity on the locked order; False when it already is that.
     The caller reloads the fulfilments, settles (`line_edits_settle`) and saves."""
-    if quantity < 0 or quantity > 100_000:
-        raise InvalidQuantity(details={"quantity": quantity})
+    line_quantity_rule(order=order, line=line, fulfilments=fulfilments, quantity=quantity).require()
     current = line.open_quantity
     if quantity == current:
         return False
@@ -117,8 +117,7 @@ def order_line_cancel(
         if line is None:
             raise OrderLineNotFound(details={"line_id": line_id})
         units = line.open_quantity if quantity is None else quantity
-        if units <= 0 or units > line.open_quantity:
-            raise InvalidQuantity(details={"quantity": units, "open": line.open_quantity})
+        line_cancel_rule(order=order, line=line, fulfilments=fulfilments, units=units).require()
         _cancel_units(order, line, fulfilments, units, actor)
         events = EventRecorder(order, actor)
         events.add(
@@ -164,14 +163,9 @@ def _cancel_units(
     cancellable: list[FulfilmentLine] = []
     for fulfilment in sorted(reroutable(fulfilments), key=lambda f: -f.pk):
         cancellable.extend(fl for fl in fulfilment.lines.all() if fl.order_line_id == line.pk)
-    if remaining > sum(fl.quantity for fl in cancellable):
-        raise AlreadyHandedOver(
-            "Those units have already shipped or are at the pickup counter.",
-            details={
-                "line": line.line_number,
-                "cancellable": unallocated + sum(fl.quantity for fl in cancellable),
-            },
-        )
+    # Units handed over are not cancellable (the same rule the console shows).
+    line_cancel_rule(order=order, line=line, fulfilments=fulfilments, units=units).require()
+    assert remaining <= sum(fl.quantity for fl in cancellable)
     reference = f"order:{order.pk}/line:{line.pk}"
     for fl in cancellable:
         if remaining == 0:
