@@ -45,7 +45,12 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from benchmarks.console_seed import CHANNEL_CODE, SKU_FORMAT, seed_console
+    from benchmarks.console_seed import (
+        CHANNEL_CODE,
+        SKU_FORMAT,
+        seed_console,
+        seed_console_events,
+    )
     from orders.models import Order
 
     if "bench_console" not in connection.settings_dict["NAME"]:
@@ -61,7 +66,7 @@ def main() -> None:
         counts = seed_console(orders=args.orders)
         print(f"seeded {counts} in {time.perf_counter() - started:.1f} s")
     else:
-        print(f"reusing {seeded} orders")
+        print(f"reusing {seeded} orders; {seed_console_events()} order events")
 
     setup_test_environment()  # the test client's host and the in-memory e-mail outbox
     user = User.objects.filter(username="bench-admin").first() or User.objects.create_superuser(

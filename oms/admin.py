@@ -105,6 +105,9 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the outbox is written by the services only: no "Save" on its pages
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

@@ -44,6 +44,30 @@ TRIGGERS = {
 }
 
 
+# routing.solving's reason codes, for people.
+REASON_TEXT = {
+    "no_candidate": "no location may serve this order (channel, country, service, exclusions)",
+    "forced_location_unavailable": "the forced location cannot take it",
+    "insufficient_stock": "not enough stock at the locations that may serve it",
+    "split_not_allowed": "the stock is spread over several locations and the strategy does "
+    "not split orders",
+    "max_parts_exceeded": "it would need more parcels than the strategy allows",
+    "min_part_value_not_met": "a part would be worth less than the strategy's minimum",
+    "pickup_store_unavailable": "the pickup store cannot take it",
+    "pickup_store_insufficient_stock": "the pickup store has too little stock and no transfer "
+    "can cover it",
+    "search_budget_exceeded": "the search gave up before finding a plan",
+}
+
+
+def reason_text(code: str) -> str:
+    return REASON_TEXT.get(code, code.replace("_", " "))
+
+
+def reasons_text(codes: Any) -> str:
+    return "; ".join(reason_text(str(c)) for c in codes or ())
+
+
 def blank(value: Any) -> str:
     return "(empty)" if value in (None, "", [], {}) else str(value)
 
@@ -103,7 +127,7 @@ def _waiting(d: Mapping[str, Any], codes: Mapping[int, str]) -> str:
     elif d.get("unallocated"):
         text += f": {sum(d['unallocated'].values())} unit(s) not routed"
     if d.get("reasons"):
-        text += f" ({', '.join(d['reasons'])})"
+        text += f" ({reasons_text(d['reasons'])})"
     return text
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .console import blank, delivery_text, trigger_text
+from .console import blank, delivery_text, reason_text, trigger_text
 from .decision_logs import decision_log_expand
 
 
@@ -141,7 +141,7 @@ def describe_decision(log: Mapping[str, Any], *, routable: bool, trigger: str = 
         rating_names=rating_names,
         candidates=_candidate_rows(entries, rating_names, set(chosen.get("location_ids") or ())),
         chosen=_chosen_parts(chosen, by_id),
-        reasons=list(log.get("reasons") or ()),
+        reasons=[reason_text(str(r)) for r in log.get("reasons") or ()],
         request=_request_text(log.get("request") or {}, by_id),
         objective=_objective_text(chosen.get("objective") or {}),
         search=(

@@ -9,6 +9,7 @@ to ask.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -91,6 +92,14 @@ def _fulfilment_actions(fulfilment: Any) -> list[Action]:
     return sorted(actions, key=lambda a: order.index(a.key))
 
 
+def _by_reason(actions: Iterable[Action]) -> list[tuple[str, str]]:
+    """("Reroute, Cancel order", reason): one sentence per reason, not one per button."""
+    grouped: dict[str, list[str]] = {}
+    for action in actions:
+        grouped.setdefault(action.reason, []).append(action.label)
+    return [(", ".join(labels), reason) for reason, labels in grouped.items()]
+
+
 def console_context(user: AbstractBaseUser | AnonymousUser, order: Order) -> dict[str, Any]:
     """The order page's context (order from `order_for_console`: rows prefetched)."""
     events = list(order.events.all())
@@ -140,6 +149,7 @@ def console_context(user: AbstractBaseUser | AnonymousUser, order: Order) -> dic
                     f"{fl.quantity} at {fulfilment.location.code} "
                     f"({fulfilment.get_state_display().lower()})"
                 )
+    order_open = rules.order_open_rule(order=order)
     extra_counts = console_line_counts(order)
     lines = list(order.lines.all())
     for line in lines:
@@ -173,8 +183,10 @@ def console_context(user: AbstractBaseUser | AnonymousUser, order: Order) -> dic
         "line_count_labels": [label for label, _ in extra_counts],
         "fulfilments": fulfilments,
         "order_actions": order_actions,
-        "disabled_order_actions": [a for a in order_actions if not a.allowed],
+        "disabled_order_actions": _by_reason(a for a in order_actions if not a.allowed),
         "address_note": "" if address_verdict.allowed else address_verdict.reason,
+        # A closed order says why once, at the top; lines then repeat it only as a tooltip.
+        "line_reasons_shown": order_open.allowed,
         "money": payment_summary(order=order),
         "extra_sections": console_sections(order, user),
         "timeline": [(event, describe_event(event, codes)) for event in events],

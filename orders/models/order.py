@@ -124,6 +124,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 name="order_waiting_room",
             ),
             models.Index(fields=["customer_email"], name="order_customer_email"),
+            # The dashboard's "escalated" queue: counted from the index alone.
+            models.Index(
+                fields=["escalated_at"],
+                condition=Q(state="waiting", escalated_at__isnull=False),
+                name="order_escalated",
+            ),
             # The order list's search box (orders.search): exact keys on every backend,
             # trigram indexes for "contains" on PostgreSQL (migration 0008).
             models.Index(Upper(SHIPPING_POSTAL_CODE), name="order_search_postal_code"),

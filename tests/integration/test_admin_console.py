@@ -137,7 +137,7 @@ def test_order_page_shows_lines_fulfilments_timeline_and_routing(
         "Fulfilment #",
         "Routing at intake",
         "fulfils all 3 units alone",  # the planner's 'why' sentence
-        "service_not_offered: does not offer shipping",  # the store's fence
+        "does not offer shipping",  # the store's fence (its code only as a tooltip)
         "✓ chosen",
     ):
         assert expected in page, expected
@@ -314,7 +314,7 @@ def test_reroute_excluding_the_current_location(world, staff):
     page = response.content.decode()
     assert "Rerouted by staff (excluding wh-berlin)" in page
     assert "Routing by staff" in page
-    assert "excluded: excluded for this order (rejected or blacklisted)" in page  # the fence
+    assert "excluded for this order (rejected or blacklisted)" in page  # the fence
 
 
 def test_reroute_forcing_a_location(world, staff):

@@ -15,7 +15,10 @@ pytestmark = pytest.mark.django_db
 def test_seed_fills_orders_lines_and_fulfilments_that_search_finds():
     counts = seed_console(orders=300)
     orders = Order.objects.filter(channel__code=CHANNEL_CODE)
-    assert counts == {"orders": 300, "fulfilments": 285}  # waiting orders have none
+    # Waiting orders have no fulfilment; events: placed + routed each, shipped / rejected.
+    assert counts["orders"] == 300 and counts["fulfilments"] == 285
+    shipped_or_rejected = Fulfilment.objects.filter(state__in=["shipped", "rejected"]).count()
+    assert counts["events"] == 600 + shipped_or_rejected
     assert OrderLine.objects.filter(order__in=orders).count() == 600
     shipped = Fulfilment.objects.exclude(tracking_number="").first()
     assert shipped is not None and shipped.state == "shipped"

@@ -102,3 +102,30 @@ def test_admin_sees_integration_and_administration(world, admin_client):
     captions = re.findall(r'<caption>\s*<a [^>]*class="section"[^>]*>([^<]+)</a>', page)
     assert captions == ["Orders", "Stock", "Routing", "Returns", "Integration", "Administration"]
     assert 'id="queue-returns-to-inspect"' in page
+
+
+def test_read_only_pages_offer_no_save(world, admin_client):
+    """A change page where nothing can be edited has no Save button (any registered model
+    the console world has a row of)."""
+    import re as _re
+
+    from django.contrib import admin
+    from django.urls import reverse
+
+    checked = 0
+    for model, model_admin in admin.site._registry.items():
+        obj = model._default_manager.first()
+        if obj is None or model is Order:
+            continue
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        page = admin_client.get(url).content.decode()
+        form = page.split('id="content-main"', 1)[-1]
+        editable = _re.search(
+            r'<(textarea|select)\b|<input(?![^>]*type="(hidden|submit|button)")[^>]*>', form
+        )
+        if editable is None:
+            assert 'name="_save"' not in form, f"{opts.label}: Save on a read-only page"
+            checked += 1
+        del model_admin
+    assert checked >= 3
