@@ -44,6 +44,7 @@ class FulfilmentAdmin(ReadOnlyAdmin):
         "state",
         "carrier",
         "tracking_number",
+        "distance",
         "created_at",
     ]
     list_filter = ["state", ("location", admin.RelatedOnlyFieldListFilter)]
@@ -54,6 +55,10 @@ class FulfilmentAdmin(ReadOnlyAdmin):
     @admin.display(description="order", ordering="order_id")
     def order_display(self, obj: Fulfilment) -> str:
         return order_link(obj.order_id, obj.order)
+
+    @admin.display(description="distance", ordering="distance_km")
+    def distance(self, obj: Fulfilment) -> str:
+        return "-" if obj.distance_km is None else f"{obj.distance_km:.1f} km"
 
 
 @admin.register(OrderEvent)

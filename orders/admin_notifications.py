@@ -55,7 +55,7 @@ def resend_view(
             delivery_id=delivery_id, order_id=object_id, actor=user_actor(request.user)
         )
     except OMSError as exc:
-        messages.error(request, f"{exc.message} ({exc.code})")
+        messages.error(request, exc.message)  # agents read words, not codes
         return HttpResponseRedirect(order_url)
     done = f"E-mail queued again to {resent.target}."
     model_admin.log_change(request, Order.objects.select_related("channel").get(pk=object_id), done)

@@ -195,3 +195,10 @@ def test_objects_are_named_by_what_they_are(world):
     level = world.berlin.stock_levels.select_related("product", "location").get(product=world.shirt)
     assert str(level) == "SHIRT-M at Berlin warehouse"
     assert str(fulfilment.lines.first()) in ("2 x SHIRT-M", "1 x MUG-1")
+
+
+def test_fulfilment_list_rounds_distances(world, admin_client):
+    fulfilment = world.order.fulfilments.get()
+    Fulfilment.objects.filter(pk=fulfilment.pk).update(distance_km=1.23456789)
+    page = admin_client.get(reverse("admin:orders_fulfilment_changelist")).content.decode()
+    assert "1.2 km" in page and "1.2345" not in page

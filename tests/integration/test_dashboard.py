@@ -102,6 +102,11 @@ def test_admin_sees_integration_and_administration(world, admin_client):
     captions = re.findall(r'<caption>\s*<a [^>]*class="section"[^>]*>([^<]+)</a>', page)
     assert captions == ["Orders", "Stock", "Routing", "Returns", "Integration", "Administration"]
     assert 'id="queue-returns-to-inspect"' in page
+    for key in ("deliveries-failed", "subscriptions-disabled", "returns-to-inspect"):
+        count, url = _queue(page, key)
+        listed = admin_client.get(url)
+        assert listed.status_code == 200, key
+        assert listed.context["cl"].result_count == count, key
 
 
 def test_read_only_pages_offer_no_save(world, admin_client):
