@@ -382,6 +382,10 @@ def test_seed_demo_is_idempotent_and_resettable(db, django_user_model):
     assert key.channel.code == "web-de" and key.matches(raw)
     assert sorted(key.scopes) == ["location", "orders", "stock_write"]
     assert django_user_model.objects.get(username="admin").is_superuser
+    assert "Agent login: agent / agent" in first
+    agent = django_user_model.objects.get(username="agent")
+    assert not agent.is_superuser and agent.has_perm("orders.cancel_order")
+    assert not agent.has_perm("oms.view_outboxmessage")
     assert stock_ledger_mismatches() == []
     stores = Location.objects.filter(kind=Location.Kind.STORE)
     assert stores.count() == 8

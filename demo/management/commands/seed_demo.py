@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 from typing import Any
 
@@ -16,6 +17,8 @@ from demo.seeding import demo_seed
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"  # a demo login, printed below; never created outside seed_demo
+AGENT_USERNAME = "agent"
+AGENT_PASSWORD = "agent"  # a demo login with only the agent group (manage.py setup_groups)
 
 
 class Command(BaseCommand):
@@ -54,6 +57,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Reset: deleted {summary or 'nothing'}.")
         result = demo_seed(skus=options["skus"], new_key=options["new_key"])
         admin_created = _admin_user()
+        agent_created = _agent_user()
         orders_created = demo_orders_create()
 
         self.stdout.write(
@@ -92,6 +96,11 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"\nAdmin user '{ADMIN_USERNAME}' exists; its password is unchanged.")
+        if agent_created:
+            self.stdout.write(
+                f"Agent login: {AGENT_USERNAME} / {AGENT_PASSWORD}  (customer service: only the "
+                "agent group's permissions)"
+            )
 
 
 def _admin_user() -> bool:
@@ -100,4 +109,21 @@ def _admin_user() -> bool:
         if user_model.objects.filter(username=ADMIN_USERNAME).exists():
             return False
         user_model.objects.create_superuser(ADMIN_USERNAME, "admin@example.com", ADMIN_PASSWORD)
+        return True
+
+
+def _agent_user() -> bool:
+    """The staff groups (setup_groups) and a demo agent in the agent group."""
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    call_command("setup_groups", stdout=io.StringIO())
+    user_model = get_user_model()
+    with transaction.atomic():
+        if user_model.objects.filter(username=AGENT_USERNAME).exists():
+            return False
+        agent = user_model.objects.create_user(
+            AGENT_USERNAME, "agent@example.com", AGENT_PASSWORD, is_staff=True
+        )
+        agent.groups.add(Group.objects.get(name="agent"))
         return True
