@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from orders import services
 from orders.models import Order
-from tests.browser.test_staff_console import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.support import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS
 from tests.console_data import PASSWORD, ConsoleWorld, console_world
 from tests.factories import ProductFactory, stock
 
@@ -34,14 +34,7 @@ SCREENSHOTS = Path(
 )
 WIDTH, HEIGHT = 1366, 900
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 def _place(world: ConsoleWorld, reference: str, sku: str) -> Order:
