@@ -23,6 +23,7 @@ from routing.route_map import candidate_notes, decision_route_map
 
 from . import services
 from .admin_edits import CONFLICT_MESSAGE, REROUTE_ORDER, conflict_message
+from .console_errors import console_error_text
 from .forms import RerouteForm
 from .models import ACTIVE_FULFILMENT_STATES, DeliveryType, Order
 from .services.reroute_preview import ReroutePreview, order_reroute_preview
@@ -154,8 +155,9 @@ def reroute_view(
                 except PreconditionFailed as exc:
                     messages.error(request, conflict_message(exc, form))
                     return HttpResponseRedirect(order_url)
-                except OMSError as exc:
-                    messages.error(request, f"{exc.message} ({exc.code})")
+                except OMSError as exc:  # in words: which SKU, each location's answer
+                    excluded = [loc.pk for loc in data["exclude_locations"]]
+                    messages.error(request, console_error_text(exc, order, also_excluded=excluded))
                 else:
                     model_admin.log_change(request, order, done)
                     messages.success(request, done)

@@ -334,7 +334,10 @@ def test_reroute_that_cannot_hold_every_unit_changes_nothing(world, staff):
         {**data, "previewed": preview.context["previewed"], "confirm": "1"},
         follow=True,
     )
-    assert any("out_of_stock" in m for m in texts(response))
+    shown = texts(response)
+    assert any("cannot be routed" in m and "SHIRT-M" in m for m in shown), shown
+    assert any("wh-berlin excluded for this order" in m for m in shown), shown
+    assert not any("out_of_stock" in m for m in shown)
     assert live_fulfilment(world.order).location == world.berlin
     assert reserved(world, world.berlin, world.shirt) == 2
     world.order.refresh_from_db()
