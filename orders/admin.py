@@ -48,7 +48,7 @@ from .admin_notifications import resend_view
 from .admin_reroute import reroute_view
 from .attention import ORDER_QUEUES
 from .console_errors import console_error_text
-from .console_page import console_context
+from .console_page import console_context, edit_verdict
 from .forms import FULFILMENT_ACTION_LABELS, FulfilmentActionForm
 from .models import (
     Fulfilment,
@@ -244,6 +244,10 @@ class OrderAdmin(ConsoleModelAdmin):
         form = edit.form_class(
             request.POST if request.method == "POST" else None, order=order, line=line
         )
+        if request.method != "POST":
+            verdict = edit_verdict(slug, order, line)
+            if not verdict.allowed:
+                messages.warning(request, f"This will be refused: {verdict.reason}")
         if form.is_bound and form.is_valid():
             try:
                 done = edit.apply(form, user_actor(request.user))

@@ -206,3 +206,18 @@ def console_context(user: AbstractBaseUser | AnonymousUser, order: Order) -> dic
         },
         "emails": customer_emails(order),
     }
+
+
+def edit_verdict(slug: str, order: Order, line: Any = None) -> rules.Verdict:
+    """The rule of an edit page, for an agent who opens it from a link or a bookmark: the
+    page then says at once what the service would answer on submit."""
+    fulfilments = list(order.fulfilments.prefetch_related("lines"))
+    if slug == "delivery":
+        return rules.order_delivery_rule(order=order, fulfilments=fulfilments)
+    if slug == "cancel":
+        return rules.order_cancel_rule(order=order, fulfilments=fulfilments)
+    if slug == "cancel-line" and line is not None:
+        return rules.line_cancel_rule(order=order, line=line, fulfilments=fulfilments)
+    if slug in ("details", "quantity", "reroute"):
+        return rules.order_open_rule(order=order)
+    return rules.ALLOWED

@@ -202,3 +202,13 @@ def test_fulfilment_list_rounds_distances(world, admin_client):
     Fulfilment.objects.filter(pk=fulfilment.pk).update(distance_km=1.23456789)
     page = admin_client.get(reverse("admin:orders_fulfilment_changelist")).content.decode()
     assert "1.2 km" in page and "1.2345" not in page
+
+
+def test_opening_a_refused_edit_says_so_at_once(world, staff):
+    services.order_cancel(order_id=world.order.pk, actor="user:bob", expected_version=None)
+    url = reverse("admin:orders_order_edit", args=[world.order.pk, "cancel"])
+    response = staff.get(url)
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert shown == [
+        "This will be refused: The order is cancelled: nothing about it can change any more."
+    ]
