@@ -143,3 +143,10 @@ def test_the_order_list_searches_through_the_box(world, client: Client):
         page = client.get(changelist, {"q": term}).content.decode()
         assert "WEB-1001" in page and "WEB-2002" not in page, term
     assert "tracking number, SKU, postal code" in client.get(changelist).content.decode()
+
+
+def test_the_order_list_offers_no_per_filter_counts(world, client: Client):
+    """Facet counts ("Show counts") would count every order for every filter choice."""
+    client.force_login(staff_user("alice", *CONSOLE_PERMISSIONS))
+    page = client.get(reverse("admin:orders_order_changelist")).content.decode()
+    assert "Show counts" not in page
