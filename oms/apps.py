@@ -14,6 +14,11 @@ class OmsConfig(AppConfig):
 
         register_target(WebhookTarget())
         _dashboard_register()
+        from .roles import role_permissions_register
+
+        # Agents see failed deliveries (a customer e-mail or a shop update that never
+        # arrived); subscriptions, the outbox, API keys and tasks stay with administrators.
+        role_permissions_register("agent", ["oms.view_delivery"])
 
 
 def _dashboard_register() -> None:

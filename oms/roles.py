@@ -4,8 +4,8 @@ Each app names what its part of a role needs (from its `AppConfig.ready`); `mana
 setup_groups` creates or updates the groups to exactly that (idempotent: run it after every
 deploy). The platform names no domain permission itself (layers point down).
 
-Roles: `agent` (customer service: finds and edits orders, reads stock, routing and returns,
-approves returns; no plumbing: outbox, tasks, API keys, webhooks, users).
+Roles: `agent` (customer service: finds and edits orders, reads stock, routing, returns and
+failed deliveries, approves returns; no plumbing: outbox, tasks, API keys, subscriptions, users).
 """
 
 from __future__ import annotations

@@ -135,7 +135,7 @@ def test_agent_dashboard_queue_search_and_disabled_action(live_server, world, pa
     expect(page.locator("#figure-placed .value")).to_have_text("3")
     expect(page.locator("#figure-shipped .value")).to_have_text("1")
     menu = page.locator("#content-main caption")
-    expect(menu).to_have_text(["Orders", "Stock", "Routing", "Returns"])
+    expect(menu).to_have_text(["Orders", "Stock", "Routing", "Returns", "Integration"])
     expect(page.locator("#content-main")).not_to_contain_text("Outbox")
     _fits(page)
     _shot(page, "01-dashboard")

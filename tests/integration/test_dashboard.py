@@ -49,7 +49,13 @@ def test_setup_groups_gives_agents_only_what_they_need_and_is_idempotent():
     }
     assert {"orders.view_order", "orders.cancel_order", "inventory.view_stocklevel"} <= perms
     assert {"returns.transition_return", "routing.view_strategyversion"} <= perms
-    plumbing = {"oms.view_outboxmessage", "oms.view_apikey", "auth.view_user", "oms.view_channel"}
+    plumbing = {
+        "oms.view_outboxmessage",
+        "oms.view_apikey",
+        "auth.view_user",
+        "oms.view_channel",
+        "oms.view_webhooksubscription",
+    }
     assert not perms & plumbing
     assert not any(p.startswith(("django_dramatiq.", "auth.")) for p in perms)
     assert not any(p.split(".")[1].startswith(("delete_", "change_")) for p in perms)
@@ -88,9 +94,11 @@ def test_menu_is_grouped_by_task_and_hides_plumbing_from_agents(world, client):
     client.force_login(agent())
     page = client.get("/admin/").content.decode()
     captions = re.findall(r'<caption>\s*<a [^>]*class="section"[^>]*>([^<]+)</a>', page)
-    assert captions[:4] == ["Orders", "Stock", "Routing", "Returns"]
-    assert "Integration" not in captions and "Administration" not in captions
-    for hidden in ("Outbox", "API keys", "Tasks", "Users"):
+    assert captions == ["Orders", "Stock", "Routing", "Returns", "Integration"]
+    assert "Administration" not in captions
+    assert 'id="queue-deliveries-failed"' in page  # a customer e-mail that never arrived
+    assert 'id="queue-subscriptions-disabled"' not in page
+    for hidden in ("Outbox", "API keys", "Tasks", "Users", "Webhook subscriptions"):
         assert f">{hidden}<" not in page, hidden
     assert client.get("/admin/oms/outboxmessage/").status_code == 403
     # The link "View site" leads to the API documentation and says so.
