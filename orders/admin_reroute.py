@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from oms.api.context import user_actor
 from oms.errors import OMSError, PreconditionFailed
+from routing.reason_words import reasons_text
 from routing.route_map import candidate_notes, decision_route_map
 
 from . import services
@@ -202,6 +203,7 @@ def reroute_view(
             for f in preview.giving_up
         ],
         "candidate_rows": _candidate_rows(preview),
+        "refusal": reasons_text(preview.plan.reasons) if preview.plan is not None else "",
         "skus": list(dict.fromkeys(sku for c in preview.candidates for sku in c.stock)),
         "needed": needed,
         "route_map": _map(order, preview),

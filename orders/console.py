@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from routing.reason_words import REASON_TEXT, reason_text, reasons_text  # noqa: F401
+
 from .events import EventType
 from .models import DeliveryType, FulfilmentState, OrderEvent
 
@@ -42,30 +44,6 @@ TRIGGERS = {
     "quantity_changed": "after a quantity change",
     "waiting_room": "from the waiting room",
 }
-
-
-# routing.solving's reason codes, for people.
-REASON_TEXT = {
-    "no_candidate": "no location may serve this order (channel, country, service, exclusions)",
-    "forced_location_unavailable": "the forced location cannot take it",
-    "insufficient_stock": "not enough stock at the locations that may serve it",
-    "split_not_allowed": "the stock is spread over several locations and the strategy does "
-    "not split orders",
-    "max_parts_exceeded": "it would need more parcels than the strategy allows",
-    "min_part_value_not_met": "a part would be worth less than the strategy's minimum",
-    "pickup_store_unavailable": "the pickup store cannot take it",
-    "pickup_store_insufficient_stock": "the pickup store has too little stock and no transfer "
-    "can cover it",
-    "search_budget_exceeded": "the search gave up before finding a plan",
-}
-
-
-def reason_text(code: str) -> str:
-    return REASON_TEXT.get(code, code.replace("_", " "))
-
-
-def reasons_text(codes: Any) -> str:
-    return "; ".join(reason_text(str(c)) for c in codes or ())
 
 
 def blank(value: Any) -> str:

@@ -26,6 +26,7 @@ from oms.models import Channel
 from . import services
 from .models import StrategyVersion
 from .planner import CLICK_COLLECT, SHIP, Destination, PlanLine, RoutingRequest, StrategyConfig
+from .reason_words import reasons_text
 from .replay import ReplayOrder
 from .replay_source import replay_source
 from .route_map import RouteMap, decision_route_map
@@ -190,6 +191,7 @@ class TrialView:
     trial: Trial
     parts: list[dict[str, Any]]
     route_map: RouteMap | None
+    refusal: str  # why it is not (fully) routable, in words
 
 
 def _trial_view(trial: Trial) -> TrialView:
@@ -212,6 +214,7 @@ def _trial_view(trial: Trial) -> TrialView:
     return TrialView(
         trial=trial,
         parts=parts,
+        refusal=reasons_text(plan.reasons),
         route_map=decision_route_map(
             log=plan.decision_log,
             fulfilments=[(p.location_id, p.transfer_to_location_id) for p in plan.fulfilments],

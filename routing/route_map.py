@@ -136,7 +136,7 @@ def candidate_notes(entries: Iterable[Mapping[str, Any]]) -> dict[int, tuple[boo
             continue
         fence = entry.get("eliminated_by")
         if fence:
-            text = f"fenced out by {fence}: {entry.get('reason') or ''}".rstrip(": ")
+            text = f"fenced out: {entry.get('reason') or str(fence).replace('_', ' ')}"
         else:
             parts = []
             if entry.get("distance_km") is not None:

@@ -61,7 +61,7 @@ def test_the_page_lists_candidates_with_stock_and_distance(world, staff):
     assert 'id="candidate-wh-munich"' in page and "needs 2" in page
     assert 'id="plan-unchanged"' in page  # rerouting now would change nothing
     notes = {c.code: note for c, note in response.context["candidate_rows"]}
-    assert notes["store-hamburg"].startswith("fenced out by service_not_offered")
+    assert notes["store-hamburg"] == "fenced out: does not offer shipping"
     assert notes["wh-berlin"].startswith("chosen")
     assert 'id="confirm-reroute"' not in page  # nothing previewed yet
 
@@ -174,3 +174,15 @@ def test_the_preview_plans_what_the_reroute_then_does(world):
         for fl in f.lines.all()
     )
     assert planned == done
+
+
+def test_a_preview_that_cannot_hold_every_unit_says_why_in_words(world, staff):
+    response = staff.post(
+        _url(world.order),
+        {"version": 1, "reason": "x", "exclude_locations": [world.berlin.pk, world.munich.pk]},
+    )
+
+    page = response.content.decode()
+    assert 'id="plan-refused"' in page and 'id="confirm-reroute"' not in page
+    assert "no location may serve this order" in page
+    assert "no_candidate" not in page

@@ -23,6 +23,7 @@ PURE_MODULES = (
     "routing.geo",
     "routing.plan_types",
     "routing.route_map",
+    "routing.reason_words",
 )
 
 
