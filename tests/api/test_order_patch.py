@@ -179,3 +179,25 @@ def test_order_edit_without_changes_keeps_the_version(net, placed):  # type: ign
     )
 
     assert order.version == 1
+
+
+def test_a_higher_quantity_joins_the_unpicked_fulfilment(api_client, net, placed):  # type: ignore[no-untyped-def]
+    order_id = placed.json()["id"]
+    url = f"{ORDERS}{order_id}/"
+    [fulfilment] = placed.json()["fulfilments"]
+
+    response = api_client.patch(
+        url,
+        {"lines": [{"line_number": 1, "quantity": 5}]},
+        format="json",
+        HTTP_IF_MATCH=placed["ETag"],
+    )
+
+    assert response.status_code == 200, response.content
+    [after] = response.json()["fulfilments"]  # still one parcel, from the same warehouse
+    assert (after["id"], after["location"]) == (fulfilment["id"], fulfilment["location"])
+    assert sum(ln["quantity"] for ln in after["lines"]) == 7
+    order = Order.objects.get(pk=order_id)
+    assert order.events.filter(type="fulfilment_extended").count() == 1
+    assert level_of(net.berlin, net.shirt).reserved == 7
+    assert stock_ledger_mismatches() == []

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 
 from inventory.models import Location
 from routing.models import RoutingStrategy, StrategyVersion
@@ -32,28 +32,9 @@ SCREENSHOTS = Path(
 
 pytestmark = BROWSER_MARKS
 
-# What an agent may do, if this checkout has no `setup_groups` yet.
-AGENT_FALLBACK = [
-    ("orders", "view_order"),
-    ("orders", "edit_order"),
-    ("orders", "cancel_order"),
-    ("orders", "reroute_order"),
-    ("inventory", "view_product"),
-    ("inventory", "view_stocklevel"),
-    ("routing", "view_routingstrategy"),
-    ("routing", "view_strategyversion"),
-]
-
 
 def _agent_group() -> Group:
-    try:
-        call_command("setup_groups", stdout=StringIO())
-    except CommandError:  # no roles command: the same permissions by hand
-        group, _ = Group.objects.get_or_create(name="agent")
-        for app, codename in AGENT_FALLBACK:
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app, codename=codename)
-            )
+    call_command("setup_groups", stdout=StringIO())  # the roles as deployed
     return Group.objects.get(name="agent")
 
 
