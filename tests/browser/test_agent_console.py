@@ -186,3 +186,8 @@ def test_agent_dashboard_queue_search_and_disabled_action(live_server, world, pa
     expect(page.locator("body")).not_to_contain_text("(order_closed)")
     _fits(page)
     _shot(page, "05-order-completed")
+    # Stock levels (with the "available" column) fit the window too.
+    page.locator("#nav-sidebar .model-stocklevel th a").click()
+    expect(page.locator("#result_list")).to_contain_text("SHIRT-M")
+    _fits(page)
+    _shot(page, "06-stock-levels")
