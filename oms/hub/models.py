@@ -116,6 +116,10 @@ class Delivery(models.Model):
                 name="delivery_ordering_idx",
                 condition=Q(status="pending"),
             ),
+            # The console dashboard's "failed deliveries" queue counts these alone.
+            models.Index(
+                fields=["created_at"], name="delivery_failed_idx", condition=Q(status="failed")
+            ),
         ]
 
     def __str__(self) -> str:

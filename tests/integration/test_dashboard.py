@@ -142,3 +142,35 @@ def test_read_only_pages_offer_no_save(world, admin_client):
             checked += 1
         del model_admin
     assert checked >= 3
+
+
+# Tables that hold configuration, not history: a handful of rows whatever the volume.
+SMALL_TABLES = ("oms_webhooksubscription",)
+
+
+def test_every_dashboard_count_is_served_by_an_index(world):
+    """EXPLAIN each queue's and figure's query with sequential scans off: a count that still
+    needs one has no index, and would read a whole table of history on every page view."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from oms.dashboard import FIGURES, QUEUES, start_of_today
+
+    with CaptureQueriesContext(connection) as captured:
+        for queue in QUEUES:
+            queue.count()
+        for figure in FIGURES:
+            figure.value(start_of_today())
+    assert len(captured.captured_queries) == len(QUEUES) + len(FIGURES)
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            for query in captured.captured_queries:
+                sql = query["sql"]
+                if any(f'"{table}"' in sql for table in SMALL_TABLES):
+                    continue
+                cursor.execute(f"EXPLAIN {sql}")
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                assert "Seq Scan" not in plan, f"{sql}\n{plan}"
+        finally:
+            cursor.execute("SET enable_seqscan = on")
