@@ -18,6 +18,7 @@ from tests.payments_helpers import returns_network, shipped_order
 
 PASSWORD = "returns-pass-123"
 SCREENSHOT = Path("/tmp/return_page.png")
+ORDER_SCREENSHOT = Path("/tmp/order_page_returns.png")
 
 pytestmark = BROWSER_MARKS
 
@@ -117,6 +118,7 @@ def test_staff_return_to_store_inspect_restock_refund_and_see_it_on_the_order(
     expect(page.locator("#refunds")).to_contain_text(f"return:{ret.pk}")
     expect(page.locator("#returns")).to_contain_text("1 unit(s) can still be returned.")
     expect(page.locator("#timeline")).to_contain_text(f"Return #{ret.pk} closed")
+    page.screenshot(path=str(ORDER_SCREENSHOT), full_page=True)
 
     # What the browser showed is what the database holds; the unit is sellable at the store.
     ret.refresh_from_db()

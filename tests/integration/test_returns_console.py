@@ -304,3 +304,34 @@ def test_a_partial_parcel_from_the_page(client, world):  # type: ignore[no-untyp
     ret.refresh_from_db()
     assert ret.state == ReturnState.RECEIVED
     assert ret.receipts.count() == 2
+
+
+def test_the_return_page_queries_do_not_grow_with_its_lines(client, world):  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    net, small_order, small = world
+    order = shipped_order(net, ("SHIRT", 2, "20.00"), ("MUG", 3, "5.00"))
+    large = services.return_create(
+        order_id=order.pk,
+        lines=[
+            ReturnLineInput(line_number=1, quantity=2, reason="damaged"),
+            ReturnLineInput(line_number=2, quantity=3, reason="wrong_size"),
+        ],
+        actor="shop",
+        created_via="api",
+    )
+    c = staff(client, *ALL)
+    counts = []
+    for ret in (small, large):
+        services.return_approve(return_id=ret.pk, actor="shop")
+        services.return_receive(
+            return_id=ret.pk, parcel_reference="P", location=net.store, actor="s"
+        )
+        ret.refresh_from_db()
+        page(c, ret)  # warm the session and permission caches alike
+        with CaptureQueriesContext(connection) as queries:
+            html = page(c, ret)
+        assert html.count('name="line-') >= 4  # an inspection form per line
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 20
