@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from oms.admin_console import ReadOnlyAdmin
 from oms.api.context import user_actor
 from oms.errors import OMSError
 
@@ -311,17 +312,6 @@ class InboundStockAdmin(admin.ModelAdmin):
             submit_label="Receive",
             intro="Received units move to on hand (ledger: receipt).",
         )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(StockMovement)

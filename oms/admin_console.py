@@ -1,6 +1,6 @@
-"""The base of the staff consoles' admins (orders, returns): the records are read-only in
-the admin - every change goes through a console page that calls one service - and staff who
-hold any of the console's permissions may open them."""
+"""Bases of the admins whose records the admin never writes: read-only lists (the ledger,
+events, decisions) and the staff consoles (orders, returns), where every change goes through
+a console page that calls one service and staff holding any console permission may look."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 
-class ConsoleModelAdmin(admin.ModelAdmin):
-    # Any of these (besides the model's `view` permission) opens the list and the pages.
-    console_permissions: tuple[str, ...] = ()
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Nothing is added, changed or deleted through the admin's own forms."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -22,6 +21,11 @@ class ConsoleModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ConsoleModelAdmin(ReadOnlyAdmin):
+    # Any of these (besides the model's `view` permission) opens the list and the pages.
+    console_permissions: tuple[str, ...] = ()
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         user = request.user

@@ -12,20 +12,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from oms.admin_console import ReadOnlyAdmin
+
 from .attention import holds_expiring_soon
 from .console import describe_event
 from .models import CheckoutHold, Fulfilment, OrderEvent, RoutingDecision
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def order_link(order_id: int, text: object) -> str:
