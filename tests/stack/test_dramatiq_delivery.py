@@ -141,7 +141,11 @@ def test_orders_placed_here_are_delivered_by_the_workers_in_order(world, receive
     assert by_order(receiver) == {o.pk: [1, 2, 3] for o in orders}
     for headers, body in receiver.requests:
         Webhook(secret).verify(body, headers)
-    assert set(Delivery.objects.values_list("status", "attempts")) == {("delivered", 1)}
+    # The receiver counts a request before the worker records its answer: wait for the record.
+    wait_for(
+        lambda: set(Delivery.objects.values_list("status", "attempts")) == {("delivered", 1)},
+        "12 deliveries recorded as delivered at the first attempt",
+    )
 
 
 WRITER = """
@@ -205,8 +209,13 @@ def test_a_later_event_waits_while_an_earlier_one_is_retried_by_the_workers(  # 
     [other] = orders - {retried}
     wait_for(lambda: len(by_order(receiver).get(other, [])) == 3, "the other order")
     assert by_order(receiver)[retried] == [1]  # tried once, failed; 2 and 3 wait
-    head = Delivery.objects.get(message__order_id=retried, sequence=1)
-    assert (head.status, head.attempts, head.last_status_code) == ("pending", 1, 503)
+    head = Delivery.objects.filter(message__order_id=retried, sequence=1)
+    wait_for(
+        lambda: (
+            head.values_list("status", "attempts", "last_status_code").get() == ("pending", 1, 503)
+        ),
+        "the failed try recorded",
+    )
     time.sleep(1.5)  # Retry-After: 1
     assert by_order(receiver)[retried] == [1]
     tasks.deliveries_sweep()
