@@ -127,6 +127,8 @@ def _seed(args: argparse.Namespace) -> tuple[str, list[str]]:
 
     rng = random.Random(20240917)
     channel = Channel.objects.create(code=CHANNEL_CODE, name="Benchmark availability")
+    if os.environ.get("BENCH_SELL_INBOUND"):  # measure with pre-orders on (README)
+        Channel.objects.filter(pk=channel.pk).update(sell_inbound=True)
     _, raw_key = api_key_create(channel=channel, name="bench", scopes=["orders"])
     locations = Location.objects.bulk_create(
         [

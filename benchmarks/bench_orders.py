@@ -125,6 +125,8 @@ def seed(*, flash_stock: int, rng: random.Random) -> str:
             name="Benchmark web shop",
             unroutable_policy=Channel.UnroutablePolicy.REFUSE,
         )
+        if os.environ.get("BENCH_SELL_INBOUND"):  # measure with pre-orders on (README)
+            Channel.objects.filter(pk=channel.pk).update(sell_inbound=True)
         _key, raw_key = api_key_create(
             channel=channel, name="bench", scopes=[ApiKey.Scope.ORDERS], created_by="bench"
         )
@@ -587,7 +589,7 @@ STAGES = [
     ("strategy_for_context", "orders.services.allocation", "strategy_for_context", 4),
     ("routing_snapshot", "orders.services.allocation", "routing_snapshot", 4),
     ("plan_order (pure planner)", "orders.services.allocation", "plan_order", 4),
-    ("_reserve_plan (reserve + inserts)", "orders.services.allocation", "_reserve_plan", 4),
+    ("reserve_plan (reserve + inserts)", "orders.services.allocation", "reserve_plan", 4),
     ("events flush (events + outbox)", "orders.events.EventRecorder", "flush", 3),
     ("order_response total", "orders.api.views.orders", "order_response", 2),
     ("OrderOutputSerializer.data", "orders.api.serializers.OrderOutputSerializer", "data", 3),

@@ -87,6 +87,8 @@ FULFILMENT_COLUMNS: dict[str, str] = {
     "tracking_url": "''",
     "rejection_reason": "CASE WHEN o.id %% 50 = 3 AND o.state = 'routed' "
     "THEN 'damaged' ELSE '' END",
+    "promised_date": "NULL",
+    "awaiting_stock": "false",
     "distance_km": "12.5",
     "cost": "4.90",
     "created_at": "o.placed_at + interval '1 minute'",
@@ -113,6 +115,7 @@ FULFILMENT_LINE_COLUMNS: dict[str, str] = {
     "order_line_id": "l.id",
     "quantity": "l.quantity",
     "reservation_id": "NULL",
+    "inbound_reservation_id": "NULL",
 }
 
 

@@ -184,6 +184,9 @@ class InboundStock(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
     )
     quantity_received = models.PositiveIntegerField(default=0)
+    # Units promised to pre-orders (active InboundReservations); never above what is still
+    # expected (CHECK), so inbound stock cannot be oversold either.
+    quantity_reserved = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -203,6 +206,15 @@ class InboundStock(models.Model):
             models.UniqueConstraint(
                 fields=["location", "product", "reference"], name="inbound_unique_reference"
             ),
+            models.CheckConstraint(
+                condition=Q(quantity_reserved__gte=0)
+                & Q(quantity_reserved__lte=F("quantity_expected") - F("quantity_received")),
+                name="inbound_reserved_within_outstanding",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(quantity_reserved=0),
+                name="inbound_reserved_only_open",
+            ),
         ]
         indexes = [models.Index(fields=["product", "status"], name="inbound_product_status")]
 
@@ -215,6 +227,13 @@ class InboundStock(models.Model):
     @property
     def quantity_outstanding(self) -> int:
         return self.quantity_expected - self.quantity_received
+
+    @property
+    def quantity_sellable(self) -> int:
+        """Inbound available to promise: expected - received - reserved by pre-orders."""
+        if self.status != self.Status.OPEN:
+            return 0
+        return max(0, self.quantity_outstanding - self.quantity_reserved)
 
 
 class Reservation(models.Model):
@@ -251,6 +270,49 @@ class Reservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} for {self.holder} ({self.status})"
+
+
+class InboundReservation(models.Model):
+    """Units of one inbound line promised to a pre-order (an order line's fulfilment line).
+
+    On receipt it converts into a stock `Reservation` at the location (`converted_to`);
+    a slip, reduction or cancellation of the line releases it and the order is re-planned.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CONVERTED = "converted", "Converted (goods received)"
+        RELEASED = "released", "Released"
+
+    inbound = models.ForeignKey(InboundStock, on_delete=models.PROTECT, related_name="reservations")
+    quantity = models.PositiveIntegerField()
+    holder = models.CharField(max_length=100, db_index=True)
+    # Receipts convert the highest priority first, then the oldest (lowest id).
+    priority = models.SmallIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    converted_to = models.OneToOneField(
+        Reservation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="inbound_reservation_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["inbound", "-priority", "id"],
+                condition=Q(status="active"),
+                name="inbound_reservation_active_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of inbound {self.inbound_id} for {self.holder} ({self.status})"
 
 
 class StockMovement(models.Model):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import F, QuerySet, Sum, Value
 from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from oms.models import Channel
 
@@ -43,7 +44,9 @@ class LocationAvailability:
 class InboundAvailability:
     location_code: str
     expected_date: dt.date
-    quantity: int
+    quantity: int  # still expected (expected - received)
+    reserved: int = 0  # promised to pre-orders
+    sellable: int = 0  # what the channel can still sell as pre-orders (0: not sellable)
 
 
 @dataclass
@@ -57,6 +60,11 @@ class SkuAvailability:
     @property
     def inbound_total(self) -> int:
         return sum(i.quantity for i in self.inbound)
+
+    @property
+    def preorder_available(self) -> int:
+        """Inbound units the channel can still sell as pre-orders (within its horizon)."""
+        return sum(i.sellable for i in self.inbound)
 
 
 def availability_for_channel(
@@ -90,7 +98,7 @@ def _availability_sql(
 ) -> dict[str, SkuAvailability]:
     results = {sku: SkuAvailability(sku=sku, known=False) for sku in wanted}
     rows = availability_rows(
-        channel_id=channel.pk,
+        channel=channel,
         skus=wanted,
         include_inbound=include_inbound,
         include_locations=include_locations,
@@ -105,7 +113,7 @@ def _availability_sql(
         elif kind == TOTAL:
             entry.available += a
         elif a > 0:
-            entry.inbound.append(InboundAvailability(code, expected, a))
+            entry.inbound.append(InboundAvailability(code, expected, a, b, c))
     return results
 
 
@@ -151,15 +159,28 @@ def _availability_orm(
                 location__channels=channel,
                 location__active=True,
             )
-            .values("product_id", "location__code", "expected_date")
-            .annotate(quantity=Sum(F("quantity_expected") - F("quantity_received")))
+            .values("product_id", "location__code", "location__kind", "expected_date")
+            .annotate(
+                quantity=Sum(F("quantity_expected") - F("quantity_received")),
+                reserved=Sum("quantity_reserved"),
+            )
             .order_by("product_id", "expected_date", "location__code")
         )
+        today = timezone.localdate()
         for row in inbound:
             if row["quantity"] > 0:
+                sellable = 0
+                if channel.sell_inbound:
+                    horizon = channel.inbound_horizon_for(row["location__kind"])
+                    if row["expected_date"] <= today + dt.timedelta(days=horizon):
+                        sellable = max(0, row["quantity"] - row["reserved"])
                 results[products[row["product_id"]]].inbound.append(
                     InboundAvailability(
-                        row["location__code"], row["expected_date"], row["quantity"]
+                        row["location__code"],
+                        row["expected_date"],
+                        row["quantity"],
+                        row["reserved"],
+                        sellable,
                     )
                 )
     return results
@@ -228,6 +249,7 @@ def stock_ledger_mismatches(*, location_codes: Sequence[str] | None = None) -> l
                         level.pk, level.location.code, level.product.sku, name, have, expected
                     )
                 )
+    mismatches.extend(_inbound_mismatches(location_codes))
     return mismatches
 
 
@@ -312,3 +334,33 @@ def sku_stock(*, product: Product, movements: int = 25) -> SkuStock:
         .order_by("-id")[:movements]
     )
     return SkuStock(product, rows, channels, inbound, recent)
+
+
+def _inbound_mismatches(location_codes: Sequence[str] | None) -> list[LedgerMismatch]:
+    """Inbound lines whose reserved figure differs from their active pre-order reservations
+    (reported with the inbound line's id in `stock_level_id` and field
+    `inbound_reserved_vs_reservations`)."""
+    from .models import InboundReservation
+
+    lines = InboundStock.objects.select_related("location", "product")
+    if location_codes:
+        lines = lines.filter(location__code__in=location_codes)
+    held = dict(
+        InboundReservation.objects.filter(status=InboundReservation.Status.ACTIVE)
+        .values("inbound_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("inbound_id", "total")
+    )
+    wrong = lines.exclude(quantity_reserved=0) | lines.filter(pk__in=list(held))
+    return [
+        LedgerMismatch(
+            line.pk,
+            line.location.code,
+            line.product.sku,
+            "inbound_reserved_vs_reservations",
+            line.quantity_reserved,
+            held.get(line.pk, 0),
+        )
+        for line in wrong.distinct()
+        if line.quantity_reserved != held.get(line.pk, 0)
+    ]

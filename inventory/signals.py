@@ -4,3 +4,9 @@ from django.dispatch import Signal
 
 # Sent after commit when units became available (receipt, positive adjustment, feed).
 stock_arrived = Signal()
+
+# Sent inside the transaction (not on commit) when a receipt, slip, reduction or
+# cancellation of an inbound line converted or released pre-order reservations
+# (`change`: inventory.services.preorders.PreorderChange; `actor`). The orders app marks
+# fulfilments actionable and re-plans displaced pre-orders in the same transaction.
+preorders_changed = Signal()

@@ -8,7 +8,7 @@ import hmac
 import secrets
 import uuid
 
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -40,6 +40,36 @@ class Channel(models.Model):
         choices=UnroutablePolicy.choices,
         default=UnroutablePolicy.REFUSE,
         help_text="What happens to an order that cannot be routed now.",
+    )
+
+    class WaitingLimit(models.TextChoices):
+        UNBOUNDED = "unbounded", "Unbounded back-orders"
+        INBOUND_SUPPLY = "inbound_supply", "Only what open inbound stock covers"
+
+    waiting_limit = models.CharField(
+        max_length=20,
+        choices=WaitingLimit.choices,
+        default=WaitingLimit.UNBOUNDED,
+        help_text="With the waiting-room policy: park any order (unbounded back-orders), or only "
+        "while the units waiting per SKU stay within the open inbound stock not yet reserved "
+        "by pre-orders (the rest is refused).",
+    )
+    # Pre-orders (inventory/services/preorders.py): inbound stock sellable before it arrives.
+    sell_inbound = models.BooleanField(
+        "sell inbound stock (pre-orders)",
+        default=False,
+        help_text="Orders that on-hand stock cannot cover may reserve open inbound stock "
+        "expected within the horizon; they ship once it is received.",
+    )
+    inbound_horizon_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MaxValueValidator(366)],
+        help_text="Inbound stock expected at most this many days ahead is sellable.",
+    )
+    inbound_horizon_by_kind = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Per location kind, overrides the horizon, e.g. {"supplier": 60, "store": 7}.',
     )
     waiting_escalation_minutes = models.PositiveIntegerField(
         default=24 * 60, help_text="Waiting orders older than this escalate to staff."
@@ -90,6 +120,13 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def inbound_horizon_for(self, location_kind: str) -> int:
+        """Days ahead inbound stock at a location of this kind is sellable (pre-orders)."""
+        override = (self.inbound_horizon_by_kind or {}).get(location_kind)
+        if isinstance(override, int) and not isinstance(override, bool) and override >= 0:
+            return override
+        return self.inbound_horizon_days
 
 
 def hash_api_key(raw_key: str) -> str:

@@ -280,6 +280,21 @@ DESCRIBERS: dict[str, Callable[[Mapping[str, Any], Mapping[int, str]], str]] = {
     ),
     "payment_captured": lambda d, c: f"Payment captured: {d.get('amount')} {d.get('currency')}",
     "payment_authorized": lambda d, c: f"Payment authorized: {d.get('amount')} {d.get('currency')}",
+    "fulfilment_stock_received": lambda d, c: (
+        f"Fulfilment #{d['fulfilment_id']} at {d['location']}: pre-order stock received "
+        f"({d['reference']}), ready to fulfil"
+    ),
+    "order_delayed": lambda d, c: (
+        f"Inbound stock {d['reference']} {d['reason']}: "
+        + (
+            f"{d['waiting']} unit(s) now wait for stock"
+            if d.get("waiting")
+            else f"now promised for {d['promised_date']}"
+            if d.get("promised_date")
+            else "re-planned onto stock on hand"
+        )
+        + (f" (was {d['previous_date']})" if d.get("previous_date") else "")
+    ),
 }
 
 

@@ -74,6 +74,14 @@ def _fulfilment_actions(fulfilment: Any) -> list[Action]:
             continue
         key = TRANSITION_ACTIONS[name]
         conditions = getattr(transition, "conditions", ())
+        if fulfilment.awaiting_stock and any(
+            getattr(c, "__name__", "") == "_goods_arrived" for c in conditions
+        ):
+            if not any(a.key == key for a in actions):
+                expected = fulfilment.promised_date.isoformat() if fulfilment.promised_date else "-"
+                reason = f"Only once the pre-order's inbound stock arrives (expected {expected})."
+                actions.append(Action(key, FULFILMENT_ACTION_LABELS[key], False, reason))
+            continue
         if not all(condition(fulfilment) for condition in conditions):
             continue  # e.g. "ship" for a click & collect fulfilment: never applies
         if any(a.key == key for a in actions):
@@ -145,9 +153,14 @@ def console_context(user: AbstractBaseUser | AnonymousUser, order: Order) -> dic
         fulfilment.actions = _fulfilment_actions(fulfilment)  # type: ignore[attr-defined]
         if fulfilment.state not in (FulfilmentState.CANCELLED, FulfilmentState.REJECTED):
             for fl in fulfilment.lines.all():
+                preorder = (
+                    f", pre-order expected {fulfilment.promised_date.isoformat()}"
+                    if fulfilment.awaiting_stock and fulfilment.promised_date
+                    else ""
+                )
                 placements.setdefault(fl.order_line_id, []).append(
                     f"{fl.quantity} at {fulfilment.location.code} "
-                    f"({fulfilment.get_state_display().lower()})"
+                    f"({fulfilment.get_state_display().lower()}{preorder})"
                 )
     order_open = rules.order_open_rule(order=order)
     extra_counts = console_line_counts(order)

@@ -323,6 +323,34 @@ class FulfilmentCancelled(_FulfilmentStep):
     reason: str
 
 
+@_register
+@dataclass(frozen=True)
+class FulfilmentStockReceived(_FulfilmentStep):
+    """A pre-order's inbound stock was received: the fulfilment's units are now reserved on
+    hand at `location` and it is actionable (accept, pick, ...). `reference`: the inbound
+    line's purchase order or transfer number."""
+
+    type: ClassVar[str] = "fulfilment_stock_received"
+    reference: str
+
+
+@_register
+@dataclass(frozen=True)
+class OrderDelayed(OrderEventData):
+    """Inbound stock a pre-order counted on slipped, shrank or was cancelled, and the order
+    was re-planned. `reason`: slipped | reduced | cancelled | received (a partial receipt
+    that could not cover it); `promised_date`: the new date (ISO) or null when the order now
+    waits for stock; `previous_date`: the date promised before; `waiting`: units with no
+    stock now."""
+
+    type: ClassVar[str] = "order_delayed"
+    reason: str
+    reference: str
+    previous_date: str | None
+    promised_date: str | None
+    waiting: int
+
+
 # The fulfilment lifecycle action -> the event it writes.
 FULFILMENT_STEP_EVENTS: dict[str, type[_FulfilmentStep]] = {
     "accept": FulfilmentAccepted,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
@@ -90,6 +91,12 @@ class Candidate:
     tags: frozenset[str] = frozenset()
     served_countries: frozenset[str] = frozenset()  # empty = only its own country
     processing_days: int = 0
+    # Pre-orders: a candidate standing for inbound stock expected at location `inbound_at` on
+    # `available_on` (its `location_id` is then a unique negative stand-in and `atp` is the
+    # sellable inbound quantity). `wait_days` (>= 1) ranks it after every on-hand candidate.
+    inbound_at: int | None = None
+    available_on: date | None = None
+    wait_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,8 @@ class PlannedFulfilment:
     transfer_to_location_id: int | None = None  # click & collect transfer into the pickup store
     cost: float = 0.0
     distance_km: float | None = None
+    # A pre-order part: the goods come from inbound stock expected on this date.
+    available_on: date | None = None
 
 
 @dataclass(frozen=True)

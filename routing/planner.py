@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from routing import explain
@@ -155,9 +156,18 @@ def _check_request(request: RoutingRequest) -> None:
 
 
 def plan_order(
-    request: RoutingRequest, candidates: Sequence[Candidate], strategy: StrategyConfig
+    request: RoutingRequest,
+    candidates: Sequence[Candidate],
+    strategy: StrategyConfig,
+    inbound: Sequence[Candidate] = (),
 ) -> Plan:
     """Route one order: choose locations and quantities, and explain the choice.
+
+    ``inbound`` (pre-orders, ship to address only): candidates standing for sellable inbound
+    stock (``Candidate.inbound_at``). They are used only when the on-hand candidates cannot
+    route the whole order; then the plan over both minimises (1) units unallocated, (2) parts,
+    (3) waiting days summed over the parts (on hand waits 0: preferred), then the strategy's
+    penalties, cost and ids as usual. A forced location takes no inbound stock.
 
     Raises ``ValueError`` for an invalid strategy (see ``validate_strategy``), a malformed
     request (duplicate line ids, negative quantities, click & collect without a pickup store) or
@@ -179,9 +189,12 @@ def plan_order(
         lines=line_demands(request.lines, scale),
         min_part_value=scaled(strategy.split.min_part_value, scale),
     )
-    if request.delivery_type == SHIP:
-        return _plan_ship(run)
-    return plan_click_collect(run)
+    if request.delivery_type != SHIP:
+        return plan_click_collect(run)
+    plan = _plan_ship(run)
+    if plan.routable or not inbound or request.forced_location_id is not None:
+        return plan
+    return _plan_ship_with_inbound(run, inbound)
 
 
 def _plan_ship(run: Run) -> Plan:
@@ -219,6 +232,59 @@ def _plan_ship(run: Run) -> Plan:
         log_builder=lambda: _ship_plan(*_solve_ship(run, ctx)).decision_log,
         optimal=True,
     )
+
+
+def _plan_ship_with_inbound(run: Run, inbound: Sequence[Candidate]) -> Plan:
+    """The on-hand candidates could not route the order: plan over them and the inbound
+    stand-ins together (see ``plan_order``); a location excluded for the order is excluded
+    for its inbound stock too."""
+    request = run.request
+    if len({c.location_id for c in inbound} | {c.location_id for c in run.candidates}) != len(
+        inbound
+    ) + len(run.candidates):
+        raise ValueError("inbound candidates need location_ids distinct from the others")
+    excluded = request.excluded_location_ids
+    twins_excluded = frozenset(c.location_id for c in inbound if c.inbound_at in excluded)
+    union = replace(run, candidates=[*run.candidates, *inbound], waits=True)
+    dest = request.destination
+    ctx = FenceContext(
+        role=ROLE_SHIP,
+        destination_country=dest.country,
+        destination_latitude=dest.latitude,
+        destination_longitude=dest.longitude,
+        demand=demand_by_sku(run.lines),
+        need_complete=union.max_parts == 1,
+        excluded_location_ids=excluded | twins_excluded,
+        channel_id=request.channel_id,
+        max_distance_km=run.strategy.max_distance_km,
+    )
+    plan = _ship_plan(*_solve_ship(union, ctx))
+    waits = {c.location_id: c.wait_days for c in inbound}
+    used = [f for f in plan.fulfilments if f.available_on is not None]
+    builder = plan.log_builder
+
+    def log() -> dict:
+        out = builder()
+        for entry, part in zip(out["chosen"]["fulfilments"], plan.fulfilments, strict=True):
+            entry["available_on"] = part.available_on.isoformat() if part.available_on else None
+        out["inbound"] = {
+            "considered": len(inbound),
+            "used": len(used),
+            "objective": "on-hand stock could not route the order: most units, then fewest "
+            "parts, then fewest waiting days summed over the parts (on hand waits 0), then "
+            "the strategy's penalties and cost",
+            "wait_days": {str(k): v for k, v in sorted(waits.items())},
+            "promised_dates": sorted({f.available_on.isoformat() for f in used if f.available_on}),
+        }
+        if used:
+            out["why"] = (
+                f"{out['why']} Pre-order: {len(used)} part(s) wait for inbound stock "
+                f"(expected {', '.join(out['inbound']['promised_dates'])}); no on-hand plan "
+                "covered the order."
+            )
+        return out
+
+    return replace(plan, log_builder=log)
 
 
 def _solve_ship(run: Run, ctx: FenceContext) -> tuple[Run, Pool, Solved]:

@@ -113,9 +113,14 @@ def promise_delivery_options(
     model: PromiseModel | None = None,
     inbound: Mapping[int, Sequence[InboundSupply]] | None = None,
     channel_id: int | None = None,
+    preorder: Sequence[Candidate] = (),
 ) -> tuple[DeliveryOption, ...]:
     """Delivery options for ``items``: ship to the address, then click & collect at the nearest
-    stores. Each option says whether a date can be promised, the date, and why."""
+    stores. Each option says whether a date can be promised, the date, and why.
+
+    ``preorder``: the inbound stand-ins of a channel that sells inbound stock (routing
+    snapshot); the ship option then falls back to the plan intake would make over on-hand and
+    inbound stock, so a date from inbound stock is offered exactly when intake accepts."""
     model = model or PromiseModel()
     inbound = inbound or {}
     demand: dict[str, int] = {}
@@ -127,7 +132,7 @@ def promise_delivery_options(
     usable = [
         c for c in candidates if c.active and (channel_id is None or channel_id in c.channel_ids)
     ]
-    ctx = _Context(demand, destination, model, now, inbound, channel_id)
+    ctx = _Context(demand, destination, model, now, inbound, channel_id, preorder)
     return (_ship_option(ctx, usable), *_pickup_options(ctx, usable))
 
 
@@ -139,6 +144,7 @@ class _Context:
     now: datetime
     inbound: Mapping[int, Sequence[InboundSupply]]
     channel_id: int | None
+    preorder: Sequence[Candidate] = ()
 
     def local_now(self, location_id: int) -> datetime:
         tz = self.model.timezones.get(location_id)
@@ -211,6 +217,9 @@ def _ship_option(ctx: _Context, usable: Sequence[Candidate]) -> DeliveryOption:
         )
     from_inbound = _ship_inbound(ctx, shippers) if model.sell_inbound else None
     options = [o for o in (_ship_split(ctx, shippers), from_inbound) if o]
+    if not options and ctx.preorder:
+        # Pre-orders: the plan intake would make over on-hand and inbound stand-ins.
+        options = [o for o in (_ship_split(ctx, shippers, preorder=True),) if o]
     if not options:
         return DeliveryOption(
             type=SHIP,
@@ -224,16 +233,22 @@ def _ship_option(ctx: _Context, usable: Sequence[Candidate]) -> DeliveryOption:
     return min(options, key=lambda o: (o.earliest_date, o.source != SOURCE_ON_HAND))
 
 
-def _ship_split(ctx: _Context, shippers: Sequence[Candidate]) -> DeliveryOption | None:
-    """Several parcels from on-hand stock: the router finds the fewest parts, nearest first."""
+def _ship_split(
+    ctx: _Context, shippers: Sequence[Candidate], preorder: bool = False
+) -> DeliveryOption | None:
+    """Several parcels from on-hand stock: the router finds the fewest parts, nearest first.
+    With `preorder`, the router may also use the inbound stand-ins (as intake does)."""
     dest, model = ctx.destination, ctx.model
     lines = tuple(PlanLine(f"item-{sku}", sku, qty) for sku, qty in ctx.demand.items())
     request = RoutingRequest(lines=lines, destination=dest, channel_id=ctx.channel_id)
     # Capacity only delays a promise (dispatch moves to the next working day); it must not
     # remove a location from it.
     snapshot = [replace(c, capacity_left=None) for c in shippers]
+    ships = {c.location_id for c in shippers}
+    stand_ins = ctx.preorder if preorder else ()
+    inbound = [replace(c, capacity_left=None) for c in stand_ins if c.inbound_at in ships]
     strategy = StrategyConfig(name="promise", rating_weights={"geodistance": 1.0})
-    plan = plan_order(request, snapshot, strategy)
+    plan = plan_order(request, snapshot, strategy, inbound)
     if not plan.routable:
         return None
     by_id = {c.location_id: c for c in shippers}
@@ -241,24 +256,30 @@ def _ship_split(ctx: _Context, shippers: Sequence[Candidate]) -> DeliveryOption 
     farthest: float | None = None
     for f in plan.fulfilments:
         c = by_id[f.location_id]
-        dispatch, _ = ctx.dispatch(c)
+        on = f.available_on  # pre-order part: sellable receiving_days after it arrives
+        start = add_working_days(on, model.receiving_days, model.holidays) if on else None
+        dispatch, _ = ctx.dispatch(c, start=start)
         arrival = add_working_days(dispatch, transit_days(f.distance_km, model), model.holidays)
         latest = arrival if latest is None else max(latest, arrival)
         if f.distance_km is not None:
             farthest = f.distance_km if farthest is None else max(farthest, f.distance_km)
     assert latest is not None
     codes = ", ".join(by_id[f.location_id].code for f in plan.fulfilments)
+    waiting = any(f.available_on is not None for f in plan.fulfilments)
     return DeliveryOption(
         type=SHIP,
         location_ids=tuple(f.location_id for f in plan.fulfilments),
         available=True,
         earliest_date=latest.isoformat(),
-        source=SOURCE_ON_HAND,
+        source=SOURCE_INBOUND if waiting else SOURCE_ON_HAND,
         explanation=(
-            f"No single location holds everything: {len(plan.fulfilments)} parcels from {codes},"
-            f" the last delivered {latest.isoformat()}."
+            f"Pre-order: {len(plan.fulfilments)} parcel(s) from {codes}, partly from expected "
+            f"stock, the last delivered {latest.isoformat()}."
+            if waiting
+            else f"No single location holds everything: {len(plan.fulfilments)} parcels from "
+            f"{codes}, the last delivered {latest.isoformat()}."
         ),
-        in_stock_now=True,
+        in_stock_now=not waiting,
         distance_km=farthest,
     )
 

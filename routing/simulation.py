@@ -102,7 +102,7 @@ def route_simulate(
         channel_id=channel.pk,
         excluded_location_ids=frozenset(id_of[code] for code in excluded_location_codes),
     )
-    plan = plan_order(request, snapshot.candidates, chosen.config)
+    plan = plan_order(request, snapshot.candidates, chosen.config, snapshot.inbound)
     return Simulation(
         plan=plan,
         strategy=chosen,
@@ -188,6 +188,7 @@ def delivery_promise(
             location_ids=snapshot.locations.keys(), product_ids=snapshot.product_ids
         ),
         channel_id=channel.pk,
+        preorder=snapshot.inbound,
     )
     return Promise(
         options=options,

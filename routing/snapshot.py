@@ -3,13 +3,15 @@ and capacity left, as plain dataclasses (the planner never sees a model)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
-from inventory.models import Location, Product, StockLevel
+from inventory.models import InboundStock, Location, Product, StockLevel
 from oms.models import Channel
 from routing import config_cache
 from routing.planner import Candidate
@@ -28,6 +30,10 @@ class Snapshot:
     locations: dict[int, LocationRow]
     # (location_id, product_id) -> stock level id, so reservations need no extra lookup
     level_ids: dict[tuple[int, int], int]
+    # Pre-orders (channels that sell inbound stock): one stand-in candidate per location and
+    # expected date, and per stand-in id and SKU its inbound lines [(inbound id, sellable)].
+    inbound: list[Candidate] = field(default_factory=list)
+    inbound_lines: dict[int, dict[str, list[tuple[int, int]]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -162,11 +168,17 @@ def routing_snapshot(
         )
         for loc in locations.values()
     ]
+    inbound: list[Candidate] = []
+    inbound_lines: dict[int, dict[str, list[tuple[int, int]]]] = {}
+    if channel is not None and channel.sell_inbound and product_ids:
+        inbound, inbound_lines = _inbound_candidates(channel, candidates, locations, sku_of)
     return Snapshot(
         candidates=candidates,
         product_ids=dict(product_ids),
         locations=locations,
         level_ids=level_ids,
+        inbound=inbound,
+        inbound_lines=inbound_lines,
     )
 
 
@@ -204,3 +216,62 @@ def stock_rows_orm(
             location_id__in=location_ids, product_id__in=product_ids
         ).values_list("pk", "location_id", "product_id", "on_hand", "reserved", "safety_stock")
     )
+
+
+def _inbound_candidates(
+    channel: Channel,
+    candidates: list[Candidate],
+    locations: Mapping[int, LocationRow],
+    sku_of: Mapping[int, str],
+) -> tuple[list[Candidate], dict[int, dict[str, list[tuple[int, int]]]]]:
+    """Sellable inbound stock (expected - received - reserved) within the channel's horizon,
+    as one stand-in candidate per location and expected date (one query)."""
+    today = timezone.localdate()
+    horizons = {pk: channel.inbound_horizon_for(loc.kind) for pk, loc in locations.items()}
+    if not horizons:
+        return [], {}
+    latest = today + dt.timedelta(days=max(horizons.values()))
+    rows = (
+        InboundStock.objects.filter(
+            status=InboundStock.Status.OPEN,
+            location_id__in=list(locations),
+            product_id__in=list(sku_of),
+            expected_date__lte=latest,
+        )
+        .order_by("location_id", "expected_date", "pk")
+        .values_list(
+            "pk",
+            "location_id",
+            "product_id",
+            "expected_date",
+            "quantity_expected",
+            "quantity_received",
+            "quantity_reserved",
+        )
+    )
+    grouped: dict[tuple[int, dt.date], dict[str, list[tuple[int, int]]]] = {}
+    for pk, loc_id, prod_id, expected, quantity, received, reserved in rows:
+        sellable = quantity - received - reserved
+        if sellable <= 0 or expected > today + dt.timedelta(days=horizons[loc_id]):
+            continue
+        on = max(expected, today)
+        grouped.setdefault((loc_id, on), {}).setdefault(sku_of[prod_id], []).append((pk, sellable))
+    by_id = {c.location_id: c for c in candidates}
+    twins: list[Candidate] = []
+    lines: dict[int, dict[str, list[tuple[int, int]]]] = {}
+    for index, ((loc_id, on), per_sku) in enumerate(sorted(grouped.items())):
+        twin_id = -(index + 1)
+        base = by_id[loc_id]
+        twins.append(
+            replace(
+                base,
+                location_id=twin_id,
+                code=f"{base.code}@{on.isoformat()}",
+                atp={sku: sum(q for _, q in found) for sku, found in per_sku.items()},
+                inbound_at=loc_id,
+                available_on=on,
+                wait_days=max(1, (on - today).days),
+            )
+        )
+        lines[twin_id] = per_sku
+    return twins, lines

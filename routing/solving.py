@@ -59,6 +59,9 @@ class Run:
     strategy: StrategyConfig
     lines: list[LineDemand]
     min_part_value: int  # scaled like LineDemand.price; 0 = no minimum
+    # Some candidates stand for inbound stock (pre-orders): their waiting days rank first
+    # in the penalty key (see ``solve``).
+    waits: bool = False
 
     @property
     def max_parts(self) -> int:
@@ -107,6 +110,12 @@ def solve(
     )
     pool.costs, pool.totals, pool.columns = costs, totals, columns
     pen_q = [round(t * PENALTY_SCALE) for t in totals]
+    if run.waits:
+        # Among sets of the same size, fewer waiting days (summed over the parts) win before
+        # any rating: one day outweighs every possible sum of penalties. On-hand candidates
+        # wait 0 days, so they are preferred to inbound stock, and earlier supply to later.
+        step = n * (max(pen_q) + 1) + 1
+        pen_q = [p + survivors[i].wait_days * step for i, p in enumerate(pen_q)]
     cost_q = [round(c * COST_SCALE) for c in costs]
     order = sorted(range(n), key=lambda i: (pen_q[i], cost_q[i], survivors[i].location_id))
     skus = list(demand)
@@ -171,13 +180,15 @@ def fulfilments_of(
         planned = tuple(
             PlannedLine(lines[li].line_id, lines[li].sku, q) for li, q in sorted(part.items())
         )
+        c = pool.survivors[idx]
         out.append(
             PlannedFulfilment(
-                location_id=pool.survivors[idx].location_id,
+                location_id=c.location_id if c.inbound_at is None else c.inbound_at,
                 lines=planned,
                 transfer_to_location_id=transfer_to,
                 cost=solved.costs[idx],
                 distance_km=pool.kms[idx],
+                available_on=c.available_on,
             )
         )
     return out

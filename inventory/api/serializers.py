@@ -68,7 +68,12 @@ class LocationAvailabilityOutputSerializer(serializers.Serializer):
 class InboundAvailabilityOutputSerializer(serializers.Serializer):
     location = serializers.CharField(source="location_code")
     expected_date = serializers.DateField()
-    quantity = serializers.IntegerField()
+    quantity = serializers.IntegerField(help_text="Still expected (expected - received).")
+    reserved = serializers.IntegerField(help_text="Promised to pre-orders.")
+    sellable = serializers.IntegerField(
+        help_text="Inbound ATP your channel can still sell as pre-orders: expected - received "
+        "- reserved, within the channel's horizon; 0 when the channel does not sell inbound."
+    )
 
 
 class SkuAvailabilityOutputSerializer(serializers.Serializer):
@@ -76,6 +81,9 @@ class SkuAvailabilityOutputSerializer(serializers.Serializer):
     known = serializers.BooleanField(help_text="False when the SKU does not exist.")
     available = serializers.IntegerField(help_text="Available to promise for your channel now.")
     inbound_total = serializers.IntegerField()
+    preorder_available = serializers.IntegerField(
+        help_text="Sum of `inbound[].sellable`: units sellable as pre-orders, beside `available`."
+    )
     locations = LocationAvailabilityOutputSerializer(many=True)
     inbound = InboundAvailabilityOutputSerializer(many=True)
 
@@ -87,6 +95,7 @@ def availability_as_dict(entry: Any) -> dict[str, Any]:
         "known": entry.known,
         "available": entry.available,
         "inbound_total": entry.inbound_total,
+        "preorder_available": entry.preorder_available,
         "locations": [
             {
                 "location": loc.location_code,
@@ -102,6 +111,8 @@ def availability_as_dict(entry: Any) -> dict[str, Any]:
                 "location": inbound.location_code,
                 "expected_date": inbound.expected_date.isoformat(),
                 "quantity": inbound.quantity,
+                "reserved": inbound.reserved,
+                "sellable": inbound.sellable,
             }
             for inbound in entry.inbound
         ],
@@ -134,8 +145,19 @@ class StockUpdateRowSerializer(serializers.Serializer):
         default="",
         validators=[reject_control_characters],
     )
+    inbound_reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        default="",
+        validators=[reject_control_characters],
+        help_text="With a positive delta: a receipt against the location's open inbound line "
+        "with this reference (its pre-orders convert into reservations).",
+    )
 
     def validate(self, attrs: dict) -> dict:
+        if attrs.get("inbound_reference") and not (attrs.get("delta") or 0) > 0:
+            raise serializers.ValidationError({"inbound_reference": "Needs a positive delta."})
         has_abs = "on_hand" in attrs
         has_delta = "delta" in attrs
         if has_abs and has_delta:
@@ -248,6 +270,7 @@ class InboundOutputSerializer(serializers.ModelSerializer):
             "quantity_expected",
             "quantity_received",
             "quantity_outstanding",
+            "quantity_reserved",
             "status",
         ]
 
@@ -265,6 +288,20 @@ class InboundCreateInputSerializer(serializers.Serializer):
         "`expected_date_out_of_range`."
     )
     quantity = serializers.IntegerField(min_value=1, max_value=10_000_000)
+
+
+class InboundUpdateInputSerializer(serializers.Serializer):
+    expected_date = serializers.DateField(
+        required=False, help_text="The new expected date (a later one is a slip)."
+    )
+    quantity = serializers.IntegerField(
+        required=False, min_value=1, max_value=10_000_000, help_text="The new expected quantity."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Give expected_date and/or quantity.")
+        return attrs
 
 
 class InboundReceiveInputSerializer(serializers.Serializer):

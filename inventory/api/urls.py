@@ -8,5 +8,7 @@ urlpatterns = [
     path("availability/", views.AvailabilityView.as_view(), name="availability"),
     path("stock/updates/", views.StockUpdateView.as_view(), name="stock-updates"),
     path("inbound/", views.InboundListCreateView.as_view(), name="inbound-list"),
+    path("inbound/<int:pk>/", views.InboundDetailView.as_view(), name="inbound-detail"),
     path("inbound/<int:pk>/receive/", views.InboundReceiveView.as_view(), name="inbound-receive"),
+    path("inbound/<int:pk>/cancel/", views.InboundCancelView.as_view(), name="inbound-cancel"),
 ]

@@ -143,6 +143,7 @@ class StockUpdateView(APIView):
                 delta=row.get("delta"),
                 safety_stock=row.get("safety_stock"),
                 reason=row.get("reason", ""),
+                inbound_reference=row.get("inbound_reference", ""),
             )
             for row in data.validated_data["updates"]
         ]
@@ -241,5 +242,51 @@ class InboundReceiveView(APIView):
             quantity=data.validated_data["quantity"],
             actor=request_actor(request),
         )
+        inbound.refresh_from_db()
+        return Response(s.InboundOutputSerializer(inbound).data)
+
+
+class InboundDetailView(APIView):
+    required_scope = ApiKey.Scope.STOCK_WRITE
+
+    @extend_schema(
+        tags=["inventory"],
+        summary="Slip inbound stock (new expected date) or change its quantity",
+        description=(
+            "A later expected date releases the line's pre-orders and re-plans each of their "
+            "orders (other inbound or on-hand stock, the same line at its new date, else the "
+            "waiting room) with an `order_delayed` event; a lower quantity does so for the "
+            "pre-orders that no longer fit (lowest priority, youngest first). A quantity below "
+            "what was received answers 422 `over_receipt`."
+        ),
+        request=s.InboundUpdateInputSerializer,
+        responses={200: s.InboundOutputSerializer, **error_responses(400, 403, 404, 409, 422)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        inbound = get_object_or_404(_channel_inbound(request), pk=pk)
+        data = s.InboundUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        inbound = services.inbound_update(
+            inbound_id=inbound.pk,
+            expected_date=data.validated_data.get("expected_date"),
+            quantity=data.validated_data.get("quantity"),
+            actor=request_actor(request),
+        )
+        inbound.refresh_from_db()
+        return Response(s.InboundOutputSerializer(inbound).data)
+
+
+class InboundCancelView(APIView):
+    required_scope = ApiKey.Scope.STOCK_WRITE
+
+    @extend_schema(
+        tags=["inventory"],
+        summary="Cancel inbound stock; its pre-orders are re-planned",
+        request=None,
+        responses={200: s.InboundOutputSerializer, **error_responses(403, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        inbound = get_object_or_404(_channel_inbound(request), pk=pk)
+        inbound = services.inbound_cancel(inbound_id=inbound.pk, actor=request_actor(request))
         inbound.refresh_from_db()
         return Response(s.InboundOutputSerializer(inbound).data)

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from oms.errors import OMSError
+
 from ..errors import StockFeedRejected
-from ..models import Location, Product, StockLevel, StockMovement
+from ..models import InboundStock, Location, Product, StockLevel, StockMovement
 from .levels import MAX_CLOCK_SKEW, MAX_QUANTITY, notify_stock_arrived, stock_level_ids
 
 Kind = StockMovement.Kind
@@ -31,6 +33,9 @@ class StockUpdate:
     delta: int | None = None
     safety_stock: int | None = None
     reason: str = ""
+    # With a positive delta: receive that many units against the location's open inbound line
+    # with this reference (converting its pre-orders, like POST inbound/{id}/receive/).
+    inbound_reference: str = ""
 
 
 @dataclass
@@ -89,6 +94,11 @@ def stock_feed_apply(
         if not absolute and update.delta is None and update.safety_stock is None:
             errors.append(_row_error(row, "invalid_row", "Give on_hand, delta or safety_stock."))
             continue
+        if update.inbound_reference and (absolute or not update.delta or update.delta < 0):
+            errors.append(
+                _row_error(row, "invalid_row", "inbound_reference needs a positive delta.")
+            )
+            continue
         if absolute and update.counted_at is None:
             errors.append(_row_error(row, "invalid_row", "An absolute on_hand needs counted_at."))
             continue
@@ -116,7 +126,11 @@ def stock_feed_apply(
         raise StockFeedRejected(details={"errors": errors})
 
     result = StockFeedResult()
+    receipts = [entry for entry in resolved if entry[1].inbound_reference]
+    resolved = [entry for entry in resolved if not entry[1].inbound_reference]
     with transaction.atomic():
+        # Receipts first: inbound lines are locked before stock levels (the lock order).
+        _receive_inbound(receipts, actor, errors, result)
         ids = stock_level_ids(((loc, prod) for _, _, loc, prod in resolved), create=True)
         levels = {
             lvl.pk: lvl
@@ -193,10 +207,42 @@ def stock_feed_apply(
         ]
         _write_levels(changed)
         StockMovement.objects.bulk_create(movements, batch_size=2000)
-        result.movements = len(movements)
+        result.movements += len(movements)
         if any(m.on_hand_delta > 0 or m.safety_stock_delta < 0 for m in movements):
             transaction.on_commit(notify_stock_arrived)
     return result
+
+
+def _receive_inbound(
+    receipts: list[tuple[int, StockUpdate, int, int]],
+    actor: str,
+    errors: list[dict],
+    result: StockFeedResult,
+) -> None:
+    """Feed rows naming an inbound reference: receipts (each converts its pre-orders).
+    A failing row is reported and, with the batch's other errors, rolls everything back."""
+    from .inbound import inbound_receive
+
+    for row, update, loc_id, prod_id in receipts:
+        inbound_id = (
+            InboundStock.objects.filter(
+                location_id=loc_id, product_id=prod_id, reference=update.inbound_reference
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if inbound_id is None:
+            errors.append(
+                _row_error(row, "inbound_not_found", f"No inbound '{update.inbound_reference}'.")
+            )
+            continue
+        try:
+            inbound_receive(inbound_id=inbound_id, quantity=update.delta or 0, actor=actor)
+        except OMSError as exc:
+            errors.append(_row_error(row, exc.code, exc.message))
+            continue
+        result.applied += 1
+        result.movements += 1
 
 
 def _write_levels(levels: list[StockLevel]) -> None:

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from oms.api.fields_once import FieldsBuiltOnce
@@ -19,6 +17,8 @@ from orders.models import (
     OrderState,
     PaymentStatus,
 )
+
+from . import output
 
 MAX_LINES = 100  # lines per order; intake numbers them 1..n, so also the highest line number
 MAX_LINE_QUANTITY = 100_000
@@ -220,6 +220,16 @@ class FulfilmentOutputSerializer(serializers.ModelSerializer):
     transfer_to = serializers.CharField(source="transfer_to.code", allow_null=True, default=None)
     lines = FulfilmentLineOutputSerializer(many=True)
     order_id = serializers.IntegerField()
+    source = serializers.ChoiceField(
+        choices=["on_hand", "inbound"],
+        help_text="inbound: a pre-order, its goods come from inbound stock (promised_date).",
+    )
+    promised_date = serializers.DateField(
+        allow_null=True, help_text="Pre-orders: when the inbound stock is expected."
+    )
+    awaiting_stock = serializers.BooleanField(
+        help_text="A pre-order whose goods have not arrived: not actionable for the location."
+    )
 
     class Meta:
         model = Fulfilment
@@ -229,6 +239,9 @@ class FulfilmentOutputSerializer(serializers.ModelSerializer):
             "location",
             "transfer_to",
             "state",
+            "source",
+            "promised_date",
+            "awaiting_stock",
             "lines",
             "carrier",
             "tracking_number",
@@ -249,6 +262,10 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     lines = OrderLineOutputSerializer(many=True)
     fulfilments = FulfilmentOutputSerializer(many=True)
     state = serializers.ChoiceField(choices=OrderState.choices)
+    promised_date = serializers.SerializerMethodField(
+        help_text="Pre-orders: the latest promised date of its live fulfilments from inbound "
+        "stock; null when everything comes from stock on hand."
+    )
 
     class Meta:
         model = Order
@@ -271,6 +288,7 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "payment_status",
             "priority",
             "strategy_name",
+            "promised_date",
             "lines",
             "fulfilments",
             "placed_at",
@@ -278,6 +296,9 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "waiting_since",
             "escalated_at",
         ]
+
+    def get_promised_date(self, order: Order) -> str | None:
+        return output.promised_date(order)
 
     def get_customer(self, order: Order) -> dict[str, str]:
         return {
@@ -302,13 +323,14 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "delivery_type": order.delivery_type,
             "pickup_location": order.pickup_location.code if order.pickup_location_id else None,
             "currency": order.currency,
-            "subtotal": _money(order.subtotal),
-            "shipping_total": _money(order.shipping_total),
-            "discount_total": _money(order.discount_total),
-            "total": _money(order.total),
+            "subtotal": output.money(order.subtotal),
+            "shipping_total": output.money(order.shipping_total),
+            "discount_total": output.money(order.discount_total),
+            "total": output.money(order.total),
             "payment_status": order.payment_status,
             "priority": order.priority,
             "strategy_name": order.strategy_name,
+            "promised_date": output.promised_date(order),
             "lines": [
                 {
                     "line_number": line.line_number,
@@ -317,57 +339,16 @@ class OrderOutputSerializer(serializers.ModelSerializer):
                     "quantity": line.quantity,
                     "cancelled_quantity": line.cancelled_quantity,
                     "open_quantity": line.open_quantity,
-                    "unit_price": _money(line.unit_price),
+                    "unit_price": output.money(line.unit_price),
                 }
                 for line in order.lines.all()
             ],
-            "fulfilments": [_fulfilment(f) for f in order.fulfilments.all()],
-            "placed_at": _when(order.placed_at),
-            "updated_at": _when(order.updated_at),
-            "waiting_since": _when(order.waiting_since),
-            "escalated_at": _when(order.escalated_at),
+            "fulfilments": [output.fulfilment_dict(f) for f in order.fulfilments.all()],
+            "placed_at": output.when(order.placed_at),
+            "updated_at": output.when(order.updated_at),
+            "waiting_since": output.when(order.waiting_since),
+            "escalated_at": output.when(order.escalated_at),
         }
-
-
-_CENT = Decimal("0.01")
-
-
-def _money(value: Decimal | None) -> str | None:
-    """DRF's DecimalField output for the models' two decimal places."""
-    return None if value is None else f"{Decimal(value).quantize(_CENT):f}"
-
-
-def _when(value: datetime | None) -> str | None:
-    """DRF's DateTimeField output: ISO 8601 in the current time zone, UTC as `Z`."""
-    if value is None:
-        return None
-    text = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def _fulfilment(f: Fulfilment) -> dict[str, Any]:
-    return {
-        "id": f.pk,
-        "order_id": f.order_id,
-        "location": f.location.code,
-        "transfer_to": f.transfer_to.code if f.transfer_to_id else None,
-        "state": f.state,
-        "lines": [
-            {
-                "line_number": fl.order_line.line_number,
-                "sku": fl.order_line.sku,
-                "quantity": fl.quantity,
-            }
-            for fl in f.lines.all()
-        ],
-        "carrier": f.carrier,
-        "tracking_number": f.tracking_number,
-        "tracking_url": f.tracking_url,
-        "rejection_reason": f.rejection_reason,
-        "distance_km": f.distance_km,
-        "created_at": _when(f.created_at),
-        "updated_at": _when(f.updated_at),
-    }
 
 
 class OrderEventOutputSerializer(serializers.ModelSerializer):

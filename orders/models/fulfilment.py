@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from inventory.models import Location, Reservation
+from inventory.models import InboundReservation, Location, Reservation
 
 from .order import DeliveryType, Order, OrderLine
 
@@ -49,6 +49,12 @@ def _goes_to_pickup(fulfilment: Fulfilment) -> bool:
     return fulfilment.order.delivery_type == DeliveryType.CLICK_COLLECT
 
 
+def _goods_arrived(fulfilment: Fulfilment) -> bool:
+    """A pre-order's fulfilment is not actionable for the location until its inbound stock
+    is received (the receipt converts the reservations and clears `awaiting_stock`)."""
+    return not fulfilment.awaiting_stock
+
+
 class Fulfilment(ConcurrentTransitionMixin, models.Model):
     """What one location picks and sends (or hands over at its counter) for an order."""
 
@@ -65,6 +71,10 @@ class Fulfilment(ConcurrentTransitionMixin, models.Model):
     tracking_number = models.CharField(max_length=100, blank=True)
     tracking_url = models.URLField(max_length=500, blank=True)
     rejection_reason = models.CharField(max_length=200, blank=True)
+    # Pre-orders: the goods come from inbound stock expected on `promised_date` (the date
+    # stays for the record once received); `awaiting_stock` until the receipt converts them.
+    promised_date = models.DateField(null=True, blank=True)
+    awaiting_stock = models.BooleanField(default=False)
     distance_km = models.FloatField(null=True, blank=True)
     cost = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -89,7 +99,17 @@ class Fulfilment(ConcurrentTransitionMixin, models.Model):
     def is_pickup(self) -> bool:
         return self.order.delivery_type == DeliveryType.CLICK_COLLECT
 
-    @transition(field=state, source=FulfilmentState.CREATED, target=FulfilmentState.ACCEPTED)
+    @property
+    def source(self) -> str:
+        """Where the goods come from: "on_hand" or "inbound" (a pre-order)."""
+        return "inbound" if self.promised_date is not None else "on_hand"
+
+    @transition(
+        field=state,
+        source=FulfilmentState.CREATED,
+        target=FulfilmentState.ACCEPTED,
+        conditions=[_goods_arrived],
+    )
     def accept(self) -> None:
         pass
 
@@ -133,6 +153,7 @@ class Fulfilment(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[FulfilmentState.CREATED, FulfilmentState.ACCEPTED, FulfilmentState.PICKING],
         target=FulfilmentState.REJECTED,
+        conditions=[_goods_arrived],
     )
     def reject(self) -> None:
         pass
@@ -152,6 +173,11 @@ class FulfilmentLine(models.Model):
     quantity = models.PositiveIntegerField()
     reservation = models.OneToOneField(
         Reservation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # A pre-order line: the units promised from inbound stock (kept after the receipt
+    # converted them into `reservation`).
+    inbound_reservation = models.OneToOneField(
+        InboundReservation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
     class Meta:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from inventory.services import ReservationRequest, stock_reserve
 from routing.planner import Destination, Plan, PlanLine, RoutingRequest, plan_order
 from routing.selectors import ChosenStrategy, Snapshot, routing_snapshot, strategy_for_context
 
@@ -31,10 +30,12 @@ from ..models import (
 )
 from ..selectors import fulfilments_today_by_location
 from ..waiting_wake import waiting_order_wake
-from .extension import ExtensionKey, extension_key, preferred_plan
+from .extension import ExtensionKey, preferred_plan
 from .order_state import sync_order_state
 from .plan_reserve import plan_reserve_retry
 from .release import release_fulfilment, release_fulfilments  # noqa: F401  (imported from here)
+from .reserve_plan import holder_for as holder_for  # callers name holders through here
+from .reserve_plan import reserve_plan
 
 # States whose lines still hold (or have consumed) stock for the order.
 ALLOCATING_STATES = (
@@ -42,10 +43,6 @@ ALLOCATING_STATES = (
     FulfilmentState.READY_FOR_PICKUP,
     *DONE_FULFILMENT_STATES,
 )
-
-
-def holder_for(line: OrderLine) -> str:
-    return f"order:{line.order_id}/line:{line.pk}"
 
 
 def unallocated_quantities(
@@ -151,7 +148,7 @@ def plan_quantities(
         preferred = preferred_plan(request, snapshot.candidates, chosen.config, extend)
         if preferred is not None:
             return preferred, chosen, snapshot
-    plan = plan_order(request, snapshot.candidates, chosen.config)
+    plan = plan_order(request, snapshot.candidates, chosen.config, snapshot.inbound)
     return plan, chosen, snapshot
 
 
@@ -191,7 +188,7 @@ def allocate(
             forced_location_id=forced_location_id,
             extend=extend,
         ),
-        reserve=lambda plan, snapshot: _reserve_plan(order, lines, plan, snapshot, actor, extend),
+        reserve=lambda plan, snapshot: reserve_plan(order, lines, plan, snapshot, actor, extend),
         require_complete=require_complete,
         unchanged=(
             (lambda plan: plan_matches_fulfilments(plan, unchanged_from))
@@ -266,13 +263,16 @@ def _line_items(lines: dict[int, OrderLine], created: list[FulfilmentLine]) -> l
 def plan_matches_fulfilments(plan: Plan, current: list[Fulfilment]) -> bool:
     """Whether the plan sends exactly what `current` holds from exactly the same places."""
 
-    def shape(location_id: int, transfer_to: int | None, lines: list[tuple[int, int]]) -> tuple:
-        return (location_id, transfer_to, tuple(sorted(lines)))
+    def shape(
+        location_id: int, transfer_to: int | None, on: object, lines: list[tuple[int, int]]
+    ) -> tuple:
+        return (location_id, transfer_to, str(on), tuple(sorted(lines)))
 
     planned = sorted(
         shape(
             part.location_id,
             part.transfer_to_location_id,
+            part.available_on,
             [(int(pl.line_id), pl.quantity) for pl in part.lines],
         )
         for part in plan.fulfilments
@@ -281,6 +281,7 @@ def plan_matches_fulfilments(plan: Plan, current: list[Fulfilment]) -> bool:
         shape(
             f.location_id,
             f.transfer_to_id,
+            f.promised_date,
             [(fl.order_line_id, fl.quantity) for fl in f.lines.all()],
         )
         for f in current
@@ -293,81 +294,6 @@ def snapshot_code(snapshot: Snapshot, location_id: int | None) -> str | None:
         return None
     loc = snapshot.locations.get(location_id)
     return loc.code if loc else str(location_id)
-
-
-def _reserve_plan(
-    order: Order,
-    lines: dict[int, OrderLine],
-    plan: Plan,
-    snapshot: Snapshot,
-    actor: str,
-    extend: dict[ExtensionKey, Fulfilment] | None = None,
-) -> tuple[list[Fulfilment], dict[int, list[FulfilmentLine]], list[Fulfilment]]:
-    """Reserve the plan and create its fulfilments (a part at an `extend` key adds its lines
-    to that fulfilment instead); returns the new fulfilments, each touched fulfilment's new
-    lines (fulfilment pk -> lines) and the extended fulfilments. Each line holds its own
-    reservation, so an extended fulfilment may list an order line twice."""
-    requests: list[ReservationRequest] = []
-    for part in plan.fulfilments:
-        for planned in part.lines:
-            line = lines[int(planned.line_id)]
-            requests.append(
-                ReservationRequest(
-                    location_id=part.location_id,
-                    product_id=line.product_id,
-                    quantity=planned.quantity,
-                    holder=holder_for(line),
-                )
-            )
-    # Reserve first in this step: if it fails nothing else has been written, so the caller
-    # can re-plan without a savepoint. The remaining inserts are quick and touch no hot rows.
-    reservations = stock_reserve(
-        requests=requests,
-        actor=actor,
-        reference=f"order:{order.pk}",
-        known_level_ids=snapshot.level_ids,
-    )
-    extend = extend or {}
-    created = iter(
-        Fulfilment.objects.bulk_create(
-            [
-                Fulfilment(
-                    order=order,
-                    location_id=part.location_id,
-                    transfer_to_id=part.transfer_to_location_id,
-                    distance_km=part.distance_km,
-                    cost=Decimal(str(round(part.cost, 2))),
-                )
-                for part in plan.fulfilments
-                if extension_key(part) not in extend
-            ]
-        )
-    )
-    fulfilments: list[Fulfilment] = []
-    extended: list[Fulfilment] = []
-    fulfilment_lines: list[FulfilmentLine] = []
-    by_fulfilment: dict[int, list[FulfilmentLine]] = {}
-    index = 0
-    for part in plan.fulfilments:
-        fulfilment = extend.get(extension_key(part))
-        if fulfilment is None:
-            fulfilment = next(created)
-            fulfilments.append(fulfilment)
-        else:
-            extended.append(fulfilment)
-        planned_lines = by_fulfilment[fulfilment.pk] = []
-        for planned in part.lines:
-            fl = FulfilmentLine(
-                fulfilment=fulfilment,
-                order_line_id=int(planned.line_id),
-                quantity=planned.quantity,
-                reservation=reservations[index],
-            )
-            index += 1
-            fulfilment_lines.append(fl)
-            planned_lines.append(fl)
-    FulfilmentLine.objects.bulk_create(fulfilment_lines)
-    return fulfilments, by_fulfilment, extended
 
 
 def order_save_changes(

@@ -38,7 +38,8 @@ def extendable_fulfilments(fulfilments: Sequence[Fulfilment]) -> dict[ExtensionK
     oldest one when a location has several."""
     found: dict[ExtensionKey, Fulfilment] = {}
     for fulfilment in sorted(fulfilments, key=lambda f: f.pk):
-        if fulfilment.state in EXTENDABLE_STATES:
+        # A pre-order waiting for inbound stock is not extended with units on hand.
+        if fulfilment.state in EXTENDABLE_STATES and fulfilment.promised_date is None:
             found.setdefault((fulfilment.location_id, fulfilment.transfer_to_id), fulfilment)
     return found
 

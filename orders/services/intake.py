@@ -34,6 +34,7 @@ from ..models import CheckoutHold, DeliveryType, Order, OrderLine, OrderState, P
 from ..payments.services import payment_create_for_intake
 from ..waiting_wake import waiting_order_wake
 from .allocation import RoutingOutcome, allocate
+from .waiting_limit import waiting_supply_admits
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,11 @@ def _route_new_order(
         require_complete=True,
     )
     if not outcome.complete:
-        if order.channel.unroutable_policy != Channel.UnroutablePolicy.WAIT:
+        channel = order.channel
+        if channel.unroutable_policy != Channel.UnroutablePolicy.WAIT or (
+            channel.waiting_limit == Channel.WaitingLimit.INBOUND_SUPPLY
+            and not waiting_supply_admits(channel=channel, units=_units_by_product(lines))
+        ):
             raise InsufficientStock(_short_lines(outcome, by_id), NOT_ROUTABLE_MESSAGE)
         order.park()  # born routed (the field's default, saved above): it waits instead
         order.waiting_since = timezone.now()
@@ -291,6 +296,13 @@ def order_prime_for_output(placed: PlacedOrder) -> Order:
         "fulfilments": list(outcome.fulfilments),
     }
     return order
+
+
+def _units_by_product(lines: list[OrderLine]) -> dict[int, int]:
+    units: dict[int, int] = {}
+    for line in lines:
+        units[line.product_id] = units.get(line.product_id, 0) + line.quantity
+    return units
 
 
 def _short_lines(outcome: Any, lines: dict[int, OrderLine]) -> list[dict]:

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import F
 
 from inventory.errors import InsufficientStock
-from inventory.services import stock_reservation_reduce
+from inventory.services import inbound_reservation_reduce, stock_reservation_reduce
 
 from .. import event_types as et
 from ..errors import OrderLineNotFound
@@ -179,6 +179,8 @@ def _cancel_units(
                 reason="line cancelled",
                 reference=reference,
             )
+        elif fl.inbound_reservation_id is not None:  # a pre-order not received yet
+            inbound_reservation_reduce(reservation_id=fl.inbound_reservation_id, by=take)
         if take == fl.quantity:
             fl.delete()
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inventory.services import stock_release
+from inventory.services import inbound_reservations_release, stock_release
 
 from ..models import Fulfilment
 
@@ -19,9 +19,11 @@ def release_fulfilments(fulfilments: list[Fulfilment], *, actor: str, reason: st
     would lock them in fulfilment order, and an order split over several locations could
     then deadlock with a concurrent order reserving the same levels.
     """
-    reservation_ids = [
-        fl.reservation_id for f in fulfilments for fl in f.lines.all() if fl.reservation_id
-    ]
+    lines = [fl for f in fulfilments for fl in f.lines.all()]
+    promised = [fl.inbound_reservation_id for fl in lines if fl.inbound_reservation_id]
+    if promised:  # pre-orders: inbound lines before stock levels (the lock order)
+        inbound_reservations_release(reservation_ids=promised)
+    reservation_ids = [fl.reservation_id for fl in lines if fl.reservation_id]
     if not reservation_ids:
         return
     reference = f"order:{fulfilments[0].order_id}"

@@ -30,6 +30,7 @@ def order_units_reroute(
     forced_location_id: int | None = None,
     excluded: list[int] | None = None,
     reason: str = "",
+    keep_unchanged: bool = True,
 ) -> RoutingOutcome | None:
     """Release `release` (the active ones are cancelled, rejected ones just give their stock
     back), then route every uncovered open unit; new fulfilments are appended to
@@ -41,7 +42,8 @@ def order_units_reroute(
     the rest waits. A plan equal to the active fulfilments given up changes nothing: they
     stay (with their state) and their reservations are restored (savepoint).
     `excluded` / `forced_location_id` / `reason` are what a staff reroute named (for its
-    event).
+    event). `keep_unchanged=False` always replaces them (pre-orders whose inbound
+    reservations the inventory already released: restoring them would restore nothing).
     The caller holds the order's row lock; this locks the stock levels (released ones, the
     order's SKUs everywhere, the forced location) in pk order before releasing.
     """
@@ -86,7 +88,7 @@ def order_units_reroute(
         trigger=trigger,
         require_complete=refuse_incomplete,
         forced_location_id=forced_location_id,
-        unchanged_from=dissolve,
+        unchanged_from=dissolve if keep_unchanged else None,
         before_reserve=cancel_dissolved,
     )
     if outcome.unchanged:

@@ -295,6 +295,7 @@ def test_availability_returns_per_location_and_inbound_figures(world, channel, a
             "known": True,
             "available": 8 + 1,
             "inbound_total": 5 + 10,
+            "preorder_available": 0,  # the channel does not sell inbound stock
             "locations": [
                 {
                     "location": "store-a",
@@ -312,8 +313,20 @@ def test_availability_returns_per_location_and_inbound_figures(world, channel, a
                 },
             ],
             "inbound": [
-                {"location": "store-a", "expected_date": "2030-01-01", "quantity": 5},
-                {"location": "wh-a", "expected_date": "2030-01-02", "quantity": 10},
+                {
+                    "location": "store-a",
+                    "expected_date": "2030-01-01",
+                    "quantity": 5,
+                    "reserved": 0,
+                    "sellable": 0,
+                },
+                {
+                    "location": "wh-a",
+                    "expected_date": "2030-01-02",
+                    "quantity": 10,
+                    "reserved": 0,
+                    "sellable": 0,
+                },
             ],
         },
         {
@@ -321,6 +334,7 @@ def test_availability_returns_per_location_and_inbound_figures(world, channel, a
             "known": False,
             "available": 0,
             "inbound_total": 0,
+            "preorder_available": 0,
             "locations": [],
             "inbound": [],
         },

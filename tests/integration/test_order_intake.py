@@ -468,7 +468,7 @@ def test_losing_every_reservation_race_is_not_routed(net, policy):  # type: igno
     stock(net.berlin, net.shirt, 5)
     lost = InsufficientStock(lines=[{"location_id": net.berlin.pk, "requested": 1}])
 
-    with mock.patch("orders.services.allocation.stock_reserve", side_effect=lost) as reserve:
+    with mock.patch("orders.services.reserve_plan.stock_reserve", side_effect=lost) as reserve:
         if policy == "refuse":
             error = _refused(net.channel, ("SHIRT", 1))
         else:

@@ -2,8 +2,9 @@
 and every order intake would accept, promise offers. Over small random networks (Hypothesis):
 locations with and without stock, safety stock, inbound (expected) stock, click & collect stores.
 
-Until pre-orders exist, intake reserves only stock on hand, so inbound stock never makes an
-option available.
+A channel that does not sell inbound stock: inbound stock never makes an option available.
+One that does (pre-orders, ship to address): promise offers a date from inbound stock exactly
+when intake accepts and reserves it, within the channel's horizon.
 """
 
 from __future__ import annotations
@@ -41,9 +42,16 @@ location_spec = st.fixed_dictionaries(
 order_spec = st.dictionaries(st.sampled_from(SKUS), st.integers(1, 4), min_size=1, max_size=2)
 
 
-def _build(locations: list[dict]) -> tuple[APIClient, list[str], dict[str, str]]:
+def _build(
+    locations: list[dict], horizon: int | None = None
+) -> tuple[APIClient, list[str], dict[str, str]]:
+    """`horizon`: the channel sells inbound stock expected within that many days."""
     config_cache.clear()
-    channel = ChannelFactory(code=f"shop-{uuid.uuid4().hex[:8]}")
+    channel = ChannelFactory(
+        code=f"shop-{uuid.uuid4().hex[:8]}",
+        sell_inbound=horizon is not None,
+        inbound_horizon_days=horizon or 0,
+    )
     _, raw = api_key_create(channel=channel, name="prop", scopes=["orders", "location"])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
@@ -91,6 +99,10 @@ def _intake_accepts(
     response = client.post(
         "/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex
     )
+    if response.status_code == 201:
+        # Accepted means reserved: every unit held on hand or against inbound stock.
+        fulfilments = response.json()["fulfilments"]
+        assert sum(fl["quantity"] for f in fulfilments for fl in f["lines"]) == sum(lines.values())
     transaction.savepoint_rollback(sid)
     assert response.status_code in (201, 409), response.json()
     if response.status_code == 409:
@@ -133,6 +145,72 @@ def test_promise_offers_exactly_what_intake_accepts(db, locations, lines):
             assert option["available"] == accepted, (option, lines, locations)
         assert {o["pickup_location"] for o in options if o["pickup_location"]} == set(stores)
         transaction.set_rollback(True)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    locations=st.lists(location_spec, min_size=1, max_size=3),
+    lines=order_spec,
+    horizon=st.integers(0, 25),
+)
+def test_promise_offers_inbound_exactly_when_intake_takes_a_preorder(db, locations, lines, horizon):
+    with transaction.atomic():
+        client, stores, names = _build(locations, horizon=horizon)
+        response = client.post(
+            "/api/v1/promise/",
+            {
+                "items": [{"sku": names[sku], "quantity": qty} for sku, qty in lines.items()],
+                "destination": {k: BERLIN[k] for k in ("country", "latitude", "longitude")},
+                "max_pickup_stores": 3,
+            },
+            format="json",
+        )
+        assert response.status_code == 200, response.json()
+        for option in response.json()["options"]:
+            if option["delivery_type"] == "ship":
+                accepted = _intake_accepts(client, names, lines)
+            else:
+                assert option["source"] != "inbound"  # click & collect: stock on hand only
+                accepted = _intake_accepts(
+                    client,
+                    names,
+                    lines,
+                    delivery_type="click_collect",
+                    pickup_location=option["pickup_location"],
+                )
+            assert option["available"] == accepted, (option, lines, locations, horizon)
+        transaction.set_rollback(True)
+
+
+def test_inbound_within_the_horizon_is_promised_and_accepted(db):
+    spec = {
+        "store": False,
+        "on_hand": dict.fromkeys(SKUS, 0),
+        "safety": 0,
+        "inbound": dict.fromkeys(SKUS, 4),
+        "inbound_in_days": 3,
+    }
+    client, _, names = _build([spec], horizon=10)
+    response = client.post(
+        "/api/v1/promise/",
+        {"items": [{"sku": names["A"], "quantity": 2}], "destination": BERLIN},
+        format="json",
+    )
+    (ship,) = response.json()["options"]
+    assert (ship["available"], ship["source"]) == (True, "inbound")
+    assert _intake_accepts(client, names, {"A": 2})
+    client, _, names = _build([spec], horizon=2)  # expected beyond the horizon
+    response = client.post(
+        "/api/v1/promise/",
+        {"items": [{"sku": names["A"], "quantity": 2}], "destination": BERLIN},
+        format="json",
+    )
+    assert response.json()["options"][0]["available"] is False
+    assert not _intake_accepts(client, names, {"A": 2})
 
 
 def test_inbound_stock_alone_is_neither_promised_nor_accepted(db):
