@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('inventory', '0004_preorders'),
-        ('orders', '0008_console_search'),
+        ('orders', '0009_dashboard_escalated'),
     ]
 
     operations = [
