@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oms', '0009_channel_webhooks_stamp'),
+        ('oms', '0010_delivery_failed_idx'),
     ]
 
     operations = [
