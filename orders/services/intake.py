@@ -16,12 +16,10 @@ from inventory.services import stock_release
 from oms.db import violates_constraint
 from oms.errors import OMSError
 from oms.models import Channel
-from routing.errors import UnknownSku
 
 from .. import event_types as et
 from ..errors import (
     NOT_ROUTABLE_MESSAGE,
-    UNKNOWN_SKU_MESSAGE,
     DuplicateOrder,
     HoldNotActive,
     HoldNotFound,
@@ -34,6 +32,7 @@ from ..models import CheckoutHold, DeliveryType, Order, OrderLine, OrderState, P
 from ..payments.services import payment_create_for_intake
 from ..waiting_wake import waiting_order_wake
 from .allocation import RoutingOutcome, allocate
+from .intake_lines import order_lines_create
 from .waiting_limit import waiting_supply_admits
 
 
@@ -193,30 +192,7 @@ def _order_create(*, channel: Channel, data: OrderInput, actor: str) -> PlacedOr
 def _route_new_order(
     *, order: Order, data: OrderInput, actor: str, hold: CheckoutHold | None
 ) -> PlacedOrder:
-    from inventory.models import Product
-
-    products = dict(
-        Product.objects.filter(sku__in={line.sku for line in data.lines}, active=True).values_list(
-            "sku", "pk"
-        )
-    )
-    unknown = sorted({line.sku for line in data.lines} - products.keys())
-    if unknown:
-        raise UnknownSku(UNKNOWN_SKU_MESSAGE, details={"skus": unknown})
-    lines = OrderLine.objects.bulk_create(
-        [
-            OrderLine(
-                order=order,
-                line_number=number,
-                product_id=products[line.sku],
-                sku=line.sku,
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-            )
-            for number, line in enumerate(data.lines, start=1)
-        ]
-    )
+    lines = order_lines_create(order=order, lines=data.lines)
     by_id = {line.pk: line for line in lines}
     events = EventRecorder(order, actor)
     events.add(
