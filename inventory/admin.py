@@ -15,7 +15,7 @@ from django.utils.html import format_html
 
 from oms.admin_console import ReadOnlyAdmin
 from oms.api.context import user_actor
-from oms.errors import OMSError
+from oms.errors import OMSError, error_words
 
 from . import services
 from .admin_stock import refusal_text, sku_stock_view, stock_count_apply
@@ -200,7 +200,7 @@ class StockLevelAdmin(admin.ModelAdmin):
                 except OMSError as exc:
                     self.message_user(
                         request,
-                        f"{level.product.sku} at {level.location.code}: {exc.message} ({exc.code})",
+                        f"{level.product.sku} at {level.location.code}: {refusal_text(exc)}",
                         messages.ERROR,
                     )
                     continue
@@ -346,7 +346,7 @@ class InboundStockAdmin(admin.ModelAdmin):
                 actor=user_actor(request.user),
             )
         except OMSError as exc:
-            self.message_user(request, f"Not saved: {exc.message} ({exc.code})", messages.ERROR)
+            self.message_user(request, f"Not saved: {error_words(exc)}", messages.ERROR)
 
     @admin.action(description="Cancel selected inbound stock…", permissions=["receive"])
     def cancel(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from oms.api.context import user_actor
-from oms.errors import OMSError
+from oms.errors import OMSError, error_words
 
 from . import services
 from .errors import StockFeedRejected
@@ -60,7 +60,7 @@ def refusal_text(exc: OMSError) -> str:
         rows = exc.details.get("errors") or []
         if rows:
             return " ".join(str(row.get("message", "")) for row in rows)
-    return exc.message
+    return error_words(exc)
 
 
 def sku_stock_view(

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from oms.api.context import user_actor
-from oms.errors import OMSError
+from oms.errors import OMSError, error_words
 from oms.hub.replay import deliveries_replay
 from oms.hub.services import (
     webhook_secret_rotate,
@@ -54,7 +54,7 @@ class WebhookSubscriptionForm(forms.ModelForm):
         try:
             target_addresses(url)
         except WebhookTargetRefused as exc:
-            raise forms.ValidationError(f"{exc.message} ({exc.code})") from exc
+            raise forms.ValidationError(error_words(exc)) from exc
         return url
 
 

@@ -41,6 +41,15 @@ class OMSError(Exception):
         return {"code": self.code, "message": self.message, "details": self.details}
 
 
+def error_words(exc: OMSError) -> str:
+    """What staff read for a refusal: the message and any listed problems, never the code
+    (codes are for API clients and logs)."""
+    problems = exc.details.get("problems") if isinstance(exc.details, dict) else None
+    if isinstance(problems, list | tuple) and problems:
+        return f"{exc.message} {'; '.join(str(p) for p in problems)}"
+    return exc.message
+
+
 class NotFound(OMSError):
     code = "not_found"
     status = 404

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from inventory.errors import InsufficientStock
-from oms.errors import OMSError
+from oms.errors import OMSError, error_words
 
 from .console import reasons_text
 from .models import Order
@@ -39,7 +39,7 @@ def console_error_text(
             parts.append(f"Why: {reasons_text(details['reasons'])}.")
         parts += shortage_lines(order=order, short=list(details.get("lines") or ()))
         return " ".join(parts)
-    return exc.message
+    return error_words(exc)
 
 
 def shortage_lines(*, order: Order, short: list[Mapping[str, Any]]) -> list[str]:

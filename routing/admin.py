@@ -19,7 +19,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from oms.api.context import user_actor
-from oms.errors import OMSError
+from oms.errors import OMSError, error_words
 
 from . import services
 from .admin_trial import (
@@ -277,11 +277,9 @@ class StrategyVersionAdmin(admin.ModelAdmin):
             try:
                 services.strategy_version_activate(version=version, actor=actor)
             except OMSError as exc:
-                problems = exc.details.get("problems") if isinstance(exc.details, dict) else None
-                detail = f": {'; '.join(problems)}" if problems else ""
                 self.message_user(
                     request,
-                    f"{version} was not activated ({exc.code}) - {exc.message}{detail}",
+                    f"{version} was not activated: {error_words(exc)}",
                     messages.ERROR,
                 )
                 continue

@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from inventory.models import Location, Product
 from oms.api.context import user_actor
-from oms.errors import OMSError
+from oms.errors import OMSError, error_words
 from oms.models import Channel
 
 from . import services
@@ -244,8 +244,7 @@ def activation_summaries(
         try:
             rows.append((version, strategy_replay_recent(version=version, orders=count), ""))
         except OMSError as exc:
-            problems = exc.details.get("problems") if isinstance(exc.details, dict) else None
-            rows.append((version, None, f"{exc.message} {'; '.join(problems or [])}".strip()))
+            rows.append((version, None, error_words(exc)))
     return rows
 
 
@@ -277,8 +276,7 @@ def strategy_try_view(
                 version=version, orders=replay_form.cleaned_data["replay_orders"]
             )
     except OMSError as exc:
-        problems = exc.details.get("problems") if isinstance(exc.details, dict) else None
-        problem = f"{exc.message} {'; '.join(problems or [])}".strip()
+        problem = error_words(exc)
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
