@@ -1,6 +1,6 @@
 """Staff pages outside the order console show a refusal in words, never its error code:
-inbound stock edits, webhook subscription URLs (stock adjustments and strategy activation
-are covered in test_admin_bounds.py and test_strategies.py)."""
+inbound stock edits here; stock adjustments, strategy activation and webhook URLs in
+test_admin_bounds.py, test_strategies.py and tests/hub/test_admin_hub.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from django.contrib.messages import get_messages
 from inventory.errors import OverReceipt
 from inventory.models import InboundStock
 from oms.errors import BusinessRuleViolation, error_words
-from oms.hub.ssrf import WebhookTargetRefused
 from tests.factories import LocationFactory, ProductFactory
 
 
@@ -47,24 +46,3 @@ def test_an_inbound_change_below_what_was_received_says_why_without_the_code(adm
     assert not any("over_receipt" in t for t in texts)
     inbound.refresh_from_db()
     assert inbound.quantity_expected == 10
-
-
-@pytest.mark.django_db
-def test_a_refused_webhook_url_is_a_form_error_in_words(admin_client, settings):
-    from oms.models import Channel
-
-    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
-    channel = Channel.objects.create(code="web", name="Web")
-    response = admin_client.post(
-        "/admin/oms/webhooksubscription/add/",
-        {
-            "channel": channel.pk,
-            "url": "http://127.0.0.1:9/hook",
-            "description": "",
-            "active": "on",
-        },
-    )
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors["url"]
-    assert errors == ["The URL points into a private, loopback, link-local or metadata network."]
-    assert WebhookTargetRefused.code not in response.content.decode()
