@@ -34,7 +34,8 @@ class Queue:
 
 @dataclass(frozen=True)
 class Figure:
-    """A number for today (since local midnight)."""
+    """A number for today (since local midnight). With `breakdown` ((name, count) pairs in
+    one query), the page shows its parts and their sum; `value` must give that same sum."""
 
     key: str
     label: str
@@ -42,6 +43,18 @@ class Figure:
     permission: str = ""
     url_name: str = ""
     query: str = ""
+    breakdown: Callable[[datetime], list[tuple[str, int]]] | None = None
+
+
+def _figure(figure: Figure, since: datetime) -> dict[str, Any]:
+    parts = figure.breakdown(since) if figure.breakdown else []
+    return {
+        "key": figure.key,
+        "label": figure.label,
+        "value": sum(n for _, n in parts) if figure.breakdown else figure.value(since),
+        "parts": parts,
+        "url": _url(figure.url_name, figure.query),
+    }
 
 
 QUEUES: list[Queue] = []
@@ -89,12 +102,7 @@ def dashboard_context(user: Any) -> dict[str, Any]:
         )
     since = start_of_today()
     figures = [
-        {
-            "key": figure.key,
-            "label": figure.label,
-            "value": figure.value(since),
-            "url": _url(figure.url_name, figure.query),
-        }
+        _figure(figure, since)
         for figure in FIGURES
         if not figure.permission or user.has_perm(figure.permission)
     ]

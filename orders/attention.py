@@ -10,11 +10,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from .events import EventType
-from .models import CheckoutHold, Fulfilment, Order, OrderEvent, OrderState
+from .models import (
+    CheckoutHold,
+    Fulfilment,
+    IntakeRefusalCount,
+    Order,
+    OrderEvent,
+    OrderState,
+)
 
 RECENT = timedelta(hours=24)
 HOLD_EXPIRY_SOON = timedelta(minutes=10)
@@ -96,6 +103,22 @@ def refused_since(since: datetime) -> int:
     ).count()
 
 
+def intake_refusals_on(since: datetime) -> list[tuple[str, int]]:
+    """Orders intake refused on the day of `since` (local), per error code, most first.
+    Read from the per-channel daily counters (orders.services.intake_refusals)."""
+    rows = (
+        IntakeRefusalCount.objects.filter(day=timezone.localdate(since))
+        .values("code")
+        .annotate(total=Sum("n"))
+        .order_by("-total", "code")
+    )
+    return [(row["code"].replace("_", " "), row["total"]) for row in rows]
+
+
+def refused_at_intake_since(since: datetime) -> int:
+    return sum(n for _, n in intake_refusals_on(since))
+
+
 def dashboard_register() -> None:
     """The orders app's queues and figures on the dashboard (from `OrdersConfig.ready`)."""
     from oms.dashboard import Figure, Queue, dashboard_figure_register, dashboard_queue_register
@@ -139,3 +162,12 @@ def dashboard_register() -> None:
         dashboard_figure_register(
             Figure(key=key, label=label, value=value, permission="orders.view_order")
         )
+    dashboard_figure_register(
+        Figure(
+            key="refused-at-intake",
+            label="orders refused at intake",
+            value=refused_at_intake_since,
+            breakdown=intake_refusals_on,
+            permission="orders.view_order",
+        )
+    )

@@ -20,7 +20,13 @@ from .order import (
     OrderState,
     PaymentStatus,
 )
-from .records import CheckoutHold, IdempotencyRecord, OrderEvent, RoutingDecision
+from .records import (
+    CheckoutHold,
+    IdempotencyRecord,
+    IntakeRefusalCount,
+    OrderEvent,
+    RoutingDecision,
+)
 from .waiting_room import WaitingRoomCursor, WaitingRoomWake
 
 # Payments live in their own modules (orders/payments/); imported here so Django registers them.
@@ -37,6 +43,7 @@ __all__ = [
     "FulfilmentLine",
     "FulfilmentState",
     "IdempotencyRecord",
+    "IntakeRefusalCount",
     "Order",
     "OrderEvent",
     "OrderLine",

@@ -108,3 +108,25 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id}:{self.key}"
+
+
+class IntakeRefusalCount(models.Model):
+    """Orders a channel's intake refused on one (local) day, by error code: the dashboard's
+    "refused at intake today". One row per day, channel and code, counted up by one UPSERT
+    after the refused transaction has rolled back (orders.services.intake_refusals)."""
+
+    day = models.DateField()
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=64)
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Day first: the dashboard reads one day across channels.
+            models.UniqueConstraint(
+                fields=["day", "channel", "code"], name="intake_refusal_day_channel_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.code}: {self.n}"

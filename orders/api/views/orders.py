@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from oms.api.context import request_actor, request_channel, request_key
 from oms.api.exceptions import error_responses
+from oms.errors import OMSError
 from oms.models import ApiKey
 from orders import selectors, services
 from orders.idempotency import idempotent
@@ -23,6 +24,7 @@ from orders.models import (
     OrderState,
 )
 from orders.services.intake import order_prime_for_output
+from orders.services.intake_refusals import intake_refusal_record
 
 from .. import serializers as s
 from .common import IDEMPOTENCY_PARAM, IF_MATCH_PARAM, expected_version, line_id_for, order_response
@@ -128,20 +130,31 @@ class OrderListCreateView(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         channel = request_channel(request)
 
+        refused: list[str] = []  # the code intake refused the order with (not the key's)
+
         def create() -> tuple[int, Any]:
             data = s.OrderCreateInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            placed = services.order_place(
-                channel=channel,
-                data=_order_input(data.validated_data),
-                actor=request_actor(request),
-            )
+            try:
+                placed = services.order_place(
+                    channel=channel,
+                    data=_order_input(data.validated_data),
+                    actor=request_actor(request),
+                )
+            except OMSError as exc:
+                refused.append(exc.code)
+                raise
             # Serialise from what intake holds: no read-back needed.
             return 201, s.OrderOutputSerializer(order_prime_for_output(placed)).data
 
-        response = idempotent(
-            request=request, channel=channel, scope="order_create", handler=create
-        )
+        try:
+            response = idempotent(
+                request=request, channel=channel, scope="order_create", handler=create
+            )
+        except OMSError:
+            if refused:  # counted after the refused transaction rolled back, locks released
+                intake_refusal_record(channel_id=channel.pk, code=refused[-1])
+            raise
         if response.status_code == 201 and isinstance(response.data, dict):
             response["ETag"] = f'"{response.data["id"]}-{response.data["version"]}"'
             response["Location"] = f"/api/v1/orders/{response.data['id']}/"
