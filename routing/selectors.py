@@ -16,6 +16,7 @@ from routing.snapshot import (
     Snapshot,
     routing_snapshot,
     snapshot_locations,
+    snapshot_with_inbound,
 )
 from routing.strategy_selection import ChosenStrategy, strategy_for_context, strategy_version_get
 
@@ -32,6 +33,7 @@ __all__ = [
     "route_simulate",
     "routing_snapshot",
     "snapshot_locations",
+    "snapshot_with_inbound",
     "strategy_for_context",
     "strategy_version_get",
 ]

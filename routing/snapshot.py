@@ -114,12 +114,15 @@ def routing_snapshot(
     capacity_used: CapacityUsed,
     extra_location_ids: Sequence[int] = (),
     product_ids: Mapping[str, int] | None = None,
+    with_inbound: bool = True,
 ) -> Snapshot:
     """Candidates for routing these SKUs: the locations serving the channel (all locations
     when no channel), plus `extra_location_ids` (e.g. a forced location or a pickup store,
     so the planner can say why it cannot be used). Four queries, however large the network
     (five when some location has a daily capacity: `capacity_used` is then called; three
-    when the caller already resolved the SKUs and passes `product_ids`).
+    when the caller already resolved the SKUs and passes `product_ids`); one more for the
+    pre-order stand-ins of a channel selling inbound stock, unless `with_inbound` is off
+    (then `snapshot_with_inbound` adds them when needed).
     """
     if product_ids is None:
         product_ids = dict(Product.objects.filter(sku__in=set(skus)).values_list("sku", "pk"))
@@ -168,18 +171,26 @@ def routing_snapshot(
         )
         for loc in locations.values()
     ]
-    inbound: list[Candidate] = []
-    inbound_lines: dict[int, dict[str, list[tuple[int, int]]]] = {}
-    if channel is not None and channel.sell_inbound and product_ids:
-        inbound, inbound_lines = _inbound_candidates(channel, candidates, locations, sku_of)
-    return Snapshot(
+    snapshot = Snapshot(
         candidates=candidates,
         product_ids=dict(product_ids),
         locations=locations,
         level_ids=level_ids,
-        inbound=inbound,
-        inbound_lines=inbound_lines,
     )
+    if with_inbound and channel is not None:
+        return snapshot_with_inbound(snapshot, channel=channel)
+    return snapshot
+
+
+def snapshot_with_inbound(snapshot: Snapshot, *, channel: Channel) -> Snapshot:
+    """The snapshot plus the channel's pre-order stand-ins (one query; nothing when the
+    channel does not sell inbound stock). Intake asks only when on-hand stock cannot route
+    the order, so orders that stock on hand covers pay nothing for pre-orders."""
+    if not channel.sell_inbound or not snapshot.product_ids or snapshot.inbound_lines:
+        return snapshot
+    sku_of = {pk: sku for sku, pk in snapshot.product_ids.items()}
+    inbound, lines = _inbound_candidates(channel, snapshot.candidates, snapshot.locations, sku_of)
+    return replace(snapshot, inbound=inbound, inbound_lines=lines)
 
 
 # `location_id + 0`: the statement is prepared, and PostgreSQL's generic plan (used after a few

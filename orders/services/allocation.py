@@ -13,7 +13,13 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from routing.planner import Destination, Plan, PlanLine, RoutingRequest, plan_order
-from routing.selectors import ChosenStrategy, Snapshot, routing_snapshot, strategy_for_context
+from routing.selectors import (
+    ChosenStrategy,
+    Snapshot,
+    routing_snapshot,
+    snapshot_with_inbound,
+    strategy_for_context,
+)
 
 from .. import event_types as et
 from ..events import EventRecorder
@@ -130,6 +136,7 @@ def plan_quantities(
         capacity_used=fulfilments_today_by_location,
         extra_location_ids=extra,
         product_ids={lines[pk].sku: lines[pk].product_id for pk in quantities},
+        with_inbound=False,
     )
     if give_back:
         snapshot = replace(
@@ -148,7 +155,13 @@ def plan_quantities(
         preferred = preferred_plan(request, snapshot.candidates, chosen.config, extend)
         if preferred is not None:
             return preferred, chosen, snapshot
-    plan = plan_order(request, snapshot.candidates, chosen.config, snapshot.inbound)
+    plan = plan_order(request, snapshot.candidates, chosen.config)
+    if not plan.routable and order.channel.sell_inbound and forced_location_id is None:
+        # Pre-orders: only now the inbound stand-ins (one query); the planner prefers on
+        # hand anyway, so an order stock on hand covers never pays for them.
+        snapshot = snapshot_with_inbound(snapshot, channel=order.channel)
+        if snapshot.inbound:
+            plan = plan_order(request, snapshot.candidates, chosen.config, snapshot.inbound)
     return plan, chosen, snapshot
 
 

@@ -343,3 +343,24 @@ def test_waiting_room_bounded_by_inbound_supply(shop):
     shop.save()
     assert place(shop, product, 100).state == OrderState.WAITING
     assert OrderEvent.objects.filter(type="order_waiting").count() == 3
+
+
+def test_orders_covered_on_hand_pay_nothing_for_preorders(shop):
+    """Intake reads the inbound stand-ins only when on-hand stock cannot route the order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    other = ChannelFactory(code=f"off-{uuid.uuid4().hex[:6]}")
+    product = ProductFactory()
+    for channel in (shop, other):
+        warehouse = LocationFactory(channels=[channel])
+        stock(warehouse, product, 10)
+        inbound(warehouse, product, 10)
+    counts = []
+    for channel in (shop, other):
+        place(channel, product)  # warm the per-process caches
+        with CaptureQueriesContext(connection) as queries:
+            place(channel, product)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert InboundReservation.objects.count() == 0
