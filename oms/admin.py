@@ -24,6 +24,14 @@ class ApiKeyInline(admin.TabularInline):
         return False
 
 
+PREORDER_FIELDS = (
+    "sell_inbound",
+    "inbound_horizon_days",
+    "inbound_horizon_by_kind",
+    "waiting_limit",
+)
+
+
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "kind", "active", "availability_buffer"]
@@ -35,8 +43,17 @@ class ChannelAdmin(admin.ModelAdmin):
         """The customer e-mail settings (orders/notifications) in a section of their own."""
         fields = self.get_fields(request, obj)
         emails = [f for f in fields if f.startswith("email_")]
+        preorders = [f for f in PREORDER_FIELDS if f in fields]
         return [
-            (None, {"fields": [f for f in fields if f not in emails]}),
+            (None, {"fields": [f for f in fields if f not in emails and f not in preorders]}),
+            (
+                "Pre-orders and the waiting room",
+                {
+                    "fields": preorders,
+                    "description": "Sell inbound stock before it arrives (README, Pre-orders), "
+                    "and how many orders may wait for stock.",
+                },
+            ),
             (
                 "Customer e-mails",
                 {

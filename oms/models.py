@@ -107,6 +107,7 @@ class Channel(models.Model):
     email_ready_for_pickup = models.BooleanField("e-mail: ready for pickup", default=True)
     email_order_cancelled = models.BooleanField("e-mail: order cancelled", default=True)
     email_refund_issued = models.BooleanField("e-mail: refund issued", default=True)
+    email_order_delayed = models.BooleanField("e-mail: pre-order delayed (new date)", default=True)
     # Replaced whenever locations, their channels or strategies change: the key of the
     # per-process routing configuration cache (routing/config_cache.py).
     routing_stamp = models.UUIDField(default=uuid.uuid4, editable=False)

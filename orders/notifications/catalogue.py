@@ -13,6 +13,7 @@ from ..event_types import (
     FulfilmentReadyForPickup,
     FulfilmentShipped,
     OrderCancelled,
+    OrderDelayed,
     OrderPlaced,
     RefundSucceeded,
 )
@@ -44,6 +45,7 @@ NOTIFICATIONS: tuple[Notification, ...] = (
         "order_cancelled", "Order cancelled", OrderCancelled.type, "email_order_cancelled"
     ),
     Notification("refund_issued", "Refund issued", REFUND_ISSUED_EVENT, "email_refund_issued"),
+    Notification("order_delayed", "Pre-order delayed", OrderDelayed.type, "email_order_delayed"),
 )
 BY_EVENT_TYPE = {n.event_type: n for n in NOTIFICATIONS}
 BY_KEY = {n.key: n for n in NOTIFICATIONS}

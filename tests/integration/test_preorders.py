@@ -364,3 +364,34 @@ def test_orders_covered_on_hand_pay_nothing_for_preorders(shop):
         counts.append(len(queries))
     assert counts[0] == counts[1]
     assert InboundReservation.objects.count() == 0
+
+
+def test_a_slip_mails_the_customer_the_new_date(shop):
+    from django.core import mail
+
+    from oms.hub.dispatch import deliveries_dispatch
+    from oms.models import Delivery
+
+    product = ProductFactory()
+    line = inbound(LocationFactory(channels=[shop]), product, 5, in_days=3)
+    order = order_create(
+        channel=shop,
+        data=OrderInput(
+            external_reference=f"ORD-{uuid.uuid4().hex[:10]}",
+            currency="EUR",
+            lines=(LineInput(sku=product.sku, quantity=1, unit_price=Decimal("10")),),
+            shipping_address=ADDRESS,
+            customer_email="ada@example.com",
+        ),
+        actor="test",
+    )
+    new_date = today() + dt.timedelta(days=15)
+    inbound_update(inbound_id=line.pk, expected_date=new_date, actor="buyer")
+    delayed = Delivery.objects.get(
+        kind="email", message__order_id=order.pk, message__topic="order_delayed"
+    )
+    assert delayed.target == "ada@example.com"
+    while deliveries_dispatch().claimed:
+        pass
+    (sent,) = [m for m in mail.outbox if "new delivery date" in m.subject]
+    assert new_date.isoformat() in sent.body
