@@ -10,3 +10,8 @@ stock_arrived = Signal()
 # (`change`: inventory.services.preorders.PreorderChange; `actor`). The orders app marks
 # fulfilments actionable and re-plans displaced pre-orders in the same transaction.
 preorders_changed = Signal()
+
+# Sent inside the transaction when inbound stock may have become sellable for pre-orders
+# (announced, moved earlier, more expected); `product_ids`. The orders app wakes the waiting
+# orders of channels that sell inbound stock (the ledger-based wakes see no movement here).
+inbound_announced = Signal()

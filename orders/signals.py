@@ -7,7 +7,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from inventory.signals import preorders_changed, stock_arrived
+from inventory.signals import inbound_announced, preorders_changed, stock_arrived
 from oms.jobs import enqueue
 
 
@@ -27,3 +27,23 @@ def apply_preorder_changes(sender: Any, *, change: Any, actor: str, **kwargs: An
     from .services.preorders import preorders_apply
 
     preorders_apply(change=change, actor=actor)
+
+
+@receiver(inbound_announced)
+def wake_waiting_preorders(sender: Any, *, product_ids: list[int], **kwargs: Any) -> None:
+    """New inbound stock: wake the waiting orders of channels that sell it (in the
+    announcing transaction) and run the waiting room after commit."""
+    from django.db import transaction
+
+    from .models import Order, OrderState
+    from .tasks import route_waiting_orders
+    from .waiting_wake import waiting_order_wake
+
+    waiting = Order.objects.filter(
+        state=OrderState.WAITING, channel__sell_inbound=True, lines__product_id__in=product_ids
+    ).distinct()
+    woken = list(waiting.values_list("pk", flat=True))
+    for order_id in woken:
+        waiting_order_wake(order_id=order_id)
+    if woken:
+        transaction.on_commit(lambda: enqueue(route_waiting_orders))

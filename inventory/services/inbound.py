@@ -13,6 +13,7 @@ from oms.text import has_control_characters
 
 from ..errors import ExpectedDateOutOfRange, InboundDuplicate, InboundNotOpen, OverReceipt
 from ..models import MAX_QUANTITY, InboundStock, Location, Product, StockMovement
+from ..signals import inbound_announced
 from .adjustments import stock_adjust
 from .preorders import preorders_notify, settle_preorders
 
@@ -61,7 +62,7 @@ def inbound_create(
         )
     try:
         with transaction.atomic():
-            return InboundStock.objects.create(
+            inbound = InboundStock.objects.create(
                 location=location,
                 product=product,
                 reference=reference,
@@ -69,6 +70,8 @@ def inbound_create(
                 quantity_expected=quantity,
                 kind=kind,
             )
+            inbound_announced.send(sender=InboundStock, product_ids=[product.pk])
+            return inbound
     except IntegrityError as exc:
         if violates_constraint(exc, InboundStock, UNIQUE_REFERENCE):
             raise InboundDuplicate(
@@ -176,6 +179,8 @@ def inbound_update(
             inbound.save(update_fields=fields)
         if change is not None:
             preorders_notify(change, actor=actor)
+        if fields and reason != "reduced":  # earlier, later (re-planned) or more expected
+            inbound_announced.send(sender=InboundStock, product_ids=[inbound.product_id])
         return inbound
 
 

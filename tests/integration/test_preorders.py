@@ -395,3 +395,30 @@ def test_a_slip_mails_the_customer_the_new_date(shop):
         pass
     (sent,) = [m for m in mail.outbox if "new delivery date" in m.subject]
     assert new_date.isoformat() in sent.body
+
+
+def test_new_inbound_stock_wakes_waiting_orders_that_can_preorder_it(shop):
+    from inventory.services import inbound_create
+    from orders.models import WaitingRoomWake
+    from orders.services import waiting_room_process
+
+    shop.unroutable_policy = Channel.UnroutablePolicy.WAIT
+    shop.save()
+    warehouse = LocationFactory(channels=[shop])
+    product = ProductFactory()
+    order = place(shop, product, 2)
+    assert order.state == OrderState.WAITING
+    WaitingRoomWake.objects.all().delete()  # as after a run that found nothing
+    line = inbound_create(
+        location=warehouse,
+        product=product,
+        reference="PO-NEW",
+        expected_date=today() + dt.timedelta(days=5),
+        quantity=3,
+    )
+    assert WaitingRoomWake.objects.filter(order=order).exists()
+    waiting_room_process()
+    order.refresh_from_db()
+    assert order.state == OrderState.ROUTED
+    (fulfilment,) = live(order)
+    assert (fulfilment.promised_date, fulfilment.awaiting_stock) == (line.expected_date, True)
