@@ -41,7 +41,11 @@ from benchmarks.ratio_load import (
     wrk_get,
 )
 
-CEILING_DIR = Path(os.environ.get("CEILING_DIR", REPO.parent.parent / "shared/bench/ceiling"))
+_NEAR = [REPO.parent / "shared/bench/ceiling", REPO.parent.parent / "shared/bench/ceiling"]
+# ../shared beside the checkout (or beside the folder of a worktree), unless CEILING_DIR says.
+CEILING_DIR = Path(
+    os.environ.get("CEILING_DIR") or next((p for p in _NEAR if p.is_dir()), _NEAR[0])
+)
 PG_URL = os.environ.get("CEILING_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
