@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -32,3 +33,29 @@ class ConsoleModelAdmin(ReadOnlyAdmin):
         return super().has_view_permission(request, obj) or any(
             user.has_perm(p) for p in self.console_permissions
         )
+
+
+def action_form_page(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: Any,
+    *,
+    form: Any,
+    action: str,
+    title: str,
+    intro: str,
+    submit_label: str,
+) -> TemplateResponse:
+    """The intermediate page of a changelist action that asks for input (a form) before it
+    runs on the selected rows; posting it back sets `apply`."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.model._meta,
+        "title": title,
+        "intro": intro,
+        "queryset": queryset,
+        "form": form,
+        "action": action,
+        "submit_label": submit_label,
+    }
+    return TemplateResponse(request, "admin/action_form.html", context)

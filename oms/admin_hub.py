@@ -12,11 +12,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from oms.admin_console import action_form_page
 from oms.api.context import user_actor
 from oms.errors import OMSError, error_words
 from oms.hub.replay import deliveries_replay
@@ -200,18 +200,17 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
                     done += " (the subscription is disabled: they go out once it is enabled)"
                 self.message_user(request, f"Subscription {sub.pk}: {done}.", messages.SUCCESS)
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Replay deliveries",
-            "intro": "Every delivery of these subscriptions since the time below is sent again "
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            form=form,
+            action="replay_since",
+            title="Replay deliveries",
+            intro="Every delivery of these subscriptions since the time below is sent again "
             "with its own webhook-id (receivers skip ids they processed), in order per order.",
-            "queryset": queryset,
-            "form": form,
-            "action": "replay_since",
-            "submit_label": "Replay",
-        }
-        return TemplateResponse(request, "admin/oms/action_form.html", context)
+            submit_label="Replay",
+        )
 
 
 class DeliveryAttemptInline(admin.TabularInline):
