@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from routing.search_arrays import SearchArrays
+
 
 class BudgetExceeded(Exception):
     """The node budget ran out; ``nodes`` says how many were visited."""
@@ -54,18 +56,13 @@ def dominated_masks(capped: Sequence[tuple[int, ...]], ge: Sequence[Sequence[int
 
 
 def cheapest_cover(
-    *,
-    k: int,
-    need: tuple[int, ...],
-    keys: Sequence[int],
-    capped: Sequence[tuple[int, ...]],
-    ge: Sequence[Sequence[int]],
-    dom: Sequence[int],
-    dominated_by: Sequence[int],
-    nodes: int,
-    budget: int,
+    arrays: SearchArrays, k: int, dominated_by: Sequence[int], *, nodes: int, budget: int
 ) -> tuple[tuple[int, ...] | None, int]:
-    """``(positions ascending or None, nodes)``; raises ``BudgetExceeded`` past ``budget``."""
+    """``(positions ascending or None, nodes)``; raises ``BudgetExceeded`` past ``budget``.
+
+    ``dominated_by`` comes from ``dominated_masks`` (the same for every k, so callers keep it).
+    """
+    need, keys, capped, ge, dom = arrays.demand, arrays.keys, arrays.capped, arrays.ge, arrays.dom
     m = len(need)
     ge_any = [masks[1] if len(masks) > 1 else 0 for masks in ge]
     totals = [sum(row) for row in capped]

@@ -5,6 +5,9 @@ of the locations' weighted penalties, (4) lowest total shipping cost, then the l
 smallest sorted tuple of location ids. The search works on plain integer arrays prepared by
 ``routing.solving`` and knows nothing about orders, lines or money; split rules that depend on
 line values reach it as a ``split_valid`` callback (plus an optional price bound for pruning).
+This module holds the problem, the result and the driver (``Searcher``); the pruning arrays
+are built in ``routing.search_arrays``, the position-order phases run in
+``routing.search_branching``.
 
 Why it is exact and still fast:
 
@@ -45,6 +48,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from routing.cover import BudgetExceeded, cheapest_cover, dominated_masks
+from routing.search_arrays import SearchArrays, search_arrays_build
+from routing.search_branching import SplitRules, cover_in_order, most_units
 
 SplitCheck = Callable[[tuple[int, ...]], bool]
 
@@ -86,9 +91,6 @@ class SearchResult:
     dominance_pruning: bool
 
 
-_BudgetExceeded = BudgetExceeded
-
-
 class Searcher:
     def __init__(self, problem: SearchProblem) -> None:
         self.p = problem
@@ -120,7 +122,8 @@ class Searcher:
         self.best_single: int | None = None
         self.best_single_units = 0
         self.runner_up: int | None = None
-        self._prepared = False
+        self.arrays: SearchArrays | None = None
+        self.dominated_by: list[int] | None = None
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -129,83 +132,23 @@ class Searcher:
             return True
         return self.check(chosen)
 
-    def _prepare(self) -> None:
+    def _prepare(self) -> SearchArrays:
         """Arrays for set sizes >= 2; skipped in the common single-location case."""
-        if self._prepared:
-            return
-        self._prepared = True
-        n, m, d, capped = self.n, self.m, self.d, self.capped
-        pen, cost = self.p.penalty, self.p.cost
-        cmin = min(cost) if n else 0
-        spread = n * ((max(cost) - cmin) if n else 0) + 1
-        rank = self.p.id_rank if self.p.id_rank is not None else range(n)
-        if sorted(rank) != list(range(n)):
-            raise ValueError("id_rank must rank the candidates 0..n-1")
-        keys = [
-            ((pen[i] * spread + cost[i] - cmin) << n) - (1 << (n - 1 - rank[i])) for i in range(n)
-        ]
-        for i in range(1, n):
-            if keys[i] <= keys[i - 1]:
-                raise ValueError("search candidates must be sorted by (penalty, cost, id)")
-        self.keys = keys
-        prefix = [0] * (n + 1)
-        for i in range(n):
-            prefix[i + 1] = prefix[i] + keys[i]
-        self.prefix = prefix
-        # Suffix sums and maxima per SKU bound what the remaining picks can still bring.
-        sufsum: list[tuple[int, ...]] = [tuple([0] * m)] * (n + 1)
-        sufmax: list[tuple[int, ...]] = [tuple([0] * m)] * (n + 1)
-        for i in range(n - 1, -1, -1):
-            row, ss, sm = capped[i], sufsum[i + 1], sufmax[i + 1]
-            sufsum[i] = tuple(ss[s] + row[s] for s in range(m))
-            sufmax[i] = tuple(row[s] if row[s] > sm[s] else sm[s] for s in range(m))
-        self.sufsum, self.sufmax = sufsum, sufmax
-        # Largest number of (capped) units any one remaining candidate can bring.
-        sufmax_total = [0] * (n + 1)
-        for i in range(n - 1, -1, -1):
-            sufmax_total[i] = max(sufmax_total[i + 1], sum(capped[i]))
-        self.sufmax_total = sufmax_total
-        # ge[s][v]: bitmask of candidates holding at least v units of SKU s.
-        ge: list[list[int]] = []
-        for s in range(m):
-            exact = [0] * (d[s] + 1)
-            for i in range(n):
-                exact[capped[i][s]] |= 1 << i
-            acc = 0
-            masks = [0] * (d[s] + 1)
-            for v in range(d[s], -1, -1):
-                acc |= exact[v]
-                masks[v] = acc
-            ge.append(masks)
-        self.ge = ge
-        dom = [0] * n
-        if self.dominance:
-            for j in range(n):
-                mask = (1 << j) - 1
-                for s in range(m):
-                    if capped[j][s]:
-                        mask &= ge[s][capped[j][s]]
-                        if not mask:
-                            break
-                dom[j] = mask
-        self.dom = dom
-        self.dom_count = [x.bit_count() for x in dom]
-
-    def _eligible(self, k: int) -> int:
-        """Candidates that can be in a canonical set of size k (fewer than k dominators)."""
-        all_bits = (1 << self.n) - 1
-        if not self.dominance:
-            return all_bits
-        mask = 0
-        for j, c in enumerate(self.dom_count):
-            if c < k:
-                mask |= 1 << j
-        return mask
+        if self.arrays is None:
+            self.arrays = search_arrays_build(
+                capped=self.capped,
+                demand=self.d,
+                penalty=self.p.penalty,
+                cost=self.p.cost,
+                id_rank=self.p.id_rank,
+                dominance=self.dominance,
+            )
+        return self.arrays
 
     def _tick(self) -> None:
         self.nodes += 1
         if self.nodes > self.budget:
-            raise _BudgetExceeded
+            raise BudgetExceeded(self.nodes)
 
     def _min_parts(self) -> int:
         """Lower bound on the parts of a complete cover: per SKU, and over all units."""
@@ -249,202 +192,36 @@ class Searcher:
     # -- phase A: cheapest complete cover of size k --------------------------------------------
 
     def _cover(self, k: int) -> tuple[int, ...] | None:
-        self._prepare()
-        n, m = self.n, self.m
-        keys, prefix, sufsum, sufmax, sufmax_total, ge, dom = (
-            self.keys,
-            self.prefix,
-            self.sufsum,
-            self.sufmax,
-            self.sufmax_total,
-            self.ge,
-            self.dom,
-        )
-        capped, use_dom, valid = self.capped, self.dominance, self._valid
-        floor, cap = self.value_floor, self.value_cap
-        eligible = self._eligible(k)
-        budget = self.budget
-        nodes = self.nodes
-        best_key: int | None = None
-        best_sel: tuple[int, ...] | None = None
-
-        def last_pick(
-            start: int, need: tuple[int, ...], key_sum: int, mask: int, chosen: tuple[int, ...]
-        ) -> None:
-            nonlocal best_key, best_sel, nodes
-            if floor and sum(need[s] * cap[s] for s in range(m)) < floor:
-                return  # whoever completes the set gets too small a part
-            bits = eligible & ~((1 << start) - 1)
-            for s in range(m):
-                if need[s]:
-                    bits &= ge[s][need[s]]
-                    if not bits:
-                        return
-            while bits:
-                low = bits & -bits
-                bits ^= low
-                j = low.bit_length() - 1
-                nodes += 1
-                if nodes > budget:
-                    raise _BudgetExceeded
-                key = key_sum + keys[j]
-                if best_key is not None and key >= best_key:
-                    return  # later bits only have larger keys
-                if use_dom and dom[j] & ~mask:
-                    continue
-                sel = (*chosen, j)
-                if valid(sel):
-                    best_key, best_sel = key, sel
-                    return
-
-        def pick(
-            start: int,
-            r: int,
-            need: tuple[int, ...],
-            key_sum: int,
-            mask: int,
-            chosen: tuple[int, ...],
-        ) -> None:
-            # r >= 2 picks still to make, this one included. Every bound below only gets worse
-            # as j grows, so a failed bound ends the loop.
-            nonlocal nodes
-            total_need = sum(need)
-            for j in range(start, n - r + 1):
-                nodes += 1
-                if nodes > budget:
-                    raise _BudgetExceeded
-                if total_need > r * sufmax_total[j]:
-                    return
-                ss, sm = sufsum[j], sufmax[j]
-                for s in range(m):
-                    ns = need[s]
-                    if ns and (ns > ss[s] or ns > r * sm[s]):
-                        return
-                if best_key is not None and key_sum + prefix[j + r] - prefix[j] >= best_key:
-                    return
-                if not (eligible >> j) & 1 or (use_dom and dom[j] & ~mask):
-                    continue
-                row = capped[j]
-                new = tuple(ns - row[s] if ns > row[s] else 0 for s, ns in enumerate(need))
-                if new == need or not any(new):
-                    # Adds nothing, or completes early: a smaller set was already examined.
-                    continue
-                if floor and sum((need[s] - new[s]) * cap[s] for s in range(m)) < floor:
-                    continue  # its part would be worth less than the minimum
-                if r == 2:
-                    last_pick(j + 1, new, key_sum + keys[j], mask | (1 << j), (*chosen, j))
-                else:
-                    pick(j + 1, r - 1, new, key_sum + keys[j], mask | (1 << j), (*chosen, j))
-
+        """Phase A in preference order (``routing.search_branching``); any split rule."""
+        arrays = self._prepare()
         self.largest = max(self.largest, k)
-        try:
-            pick(0, k, self.d, 0, 0, ())
-        finally:
-            self.nodes = nodes
-        return best_sel
+        rules = SplitRules(self._valid, self.value_floor, self.value_cap)
+        found, self.nodes = cover_in_order(arrays, k, rules, nodes=self.nodes, budget=self.budget)
+        return found
 
     def _scarce_cover(self, k: int) -> tuple[int, ...] | None:
         """Phase A by branching on the scarcest SKU (``routing.cover``); needs dominance."""
-        if not hasattr(self, "dominated_by"):
-            self.dominated_by = dominated_masks(self.capped, self.ge)
+        arrays = self._prepare()
+        if self.dominated_by is None:
+            self.dominated_by = dominated_masks(self.capped, arrays.ge)
         self.largest = max(self.largest, k)
-        try:
-            found, self.nodes = cheapest_cover(
-                k=k,
-                need=self.d,
-                keys=self.keys,
-                capped=self.capped,
-                ge=self.ge,
-                dom=self.dom,
-                dominated_by=self.dominated_by,
-                nodes=self.nodes,
-                budget=self.budget,
-            )
-        except BudgetExceeded as exc:
-            self.nodes = exc.nodes
-            raise
+        found, self.nodes = cheapest_cover(
+            arrays, k, self.dominated_by, nodes=self.nodes, budget=self.budget
+        )
         return found
 
     # -- phase B: most units when no complete cover is allowed ---------------------------------
 
     def _max_units(self, k: int) -> None:
-        self._prepare()
-        n, m, d = self.n, self.m, self.d
-        keys, prefix, sufsum, sufmax, sufmax_total, dom = (
-            self.keys,
-            self.prefix,
-            self.sufsum,
-            self.sufmax,
-            self.sufmax_total,
-            self.dom,
-        )
-        capped, use_dom, valid = self.capped, self.dominance, self._valid
-        floor = self.value_floor if k >= self.check_from else 0
-        cap = self.value_cap
-        eligible = self._eligible(k)
-        budget = self.budget
-        nodes = self.nodes
-        # Must beat every smaller set strictly: as many units with more parts is worse.
-        inc_units = self.best_units
-        inc_key: int | None = None
-        inc_sel: tuple[int, ...] | None = None
-
-        def pick(
-            start: int,
-            r: int,
-            cur: tuple[int, ...],
-            key_sum: int,
-            mask: int,
-            chosen: tuple[int, ...],
-        ) -> None:
-            nonlocal inc_units, inc_key, inc_sel, nodes
-            cur_units = sum(cur)
-            for j in range(start, n - r + 1):
-                nodes += 1
-                if nodes > budget:
-                    raise _BudgetExceeded
-                ss, sm = sufsum[j], sufmax[j]
-                ub = 0
-                for s in range(m):
-                    extra = ss[s] if ss[s] < r * sm[s] else r * sm[s]
-                    v = cur[s] + extra
-                    ub += d[s] if v > d[s] else v
-                ub = min(ub, cur_units + r * sufmax_total[j])
-                if inc_key is None:
-                    if ub <= inc_units:
-                        return  # the bound only shrinks as j grows
-                elif ub < inc_units or (
-                    ub == inc_units and key_sum + prefix[j + r] - prefix[j] >= inc_key
-                ):
-                    return
-                if not (eligible >> j) & 1 or (use_dom and dom[j] & ~mask):
-                    continue
-                row = capped[j]
-                new = tuple(d[s] if cur[s] + row[s] > d[s] else cur[s] + row[s] for s in range(m))
-                if new == cur:
-                    continue
-                if floor and sum((new[s] - cur[s]) * cap[s] for s in range(m)) < floor:
-                    continue  # its part would be worth less than the minimum
-                if r > 1:
-                    pick(j + 1, r - 1, new, key_sum + keys[j], mask | (1 << j), (*chosen, j))
-                    continue
-                units = sum(new)
-                key = key_sum + keys[j]
-                if inc_key is None:
-                    better = units > inc_units
-                else:
-                    better = units > inc_units or (units == inc_units and key < inc_key)
-                sel = (*chosen, j)
-                if better and valid(sel):
-                    inc_units, inc_key, inc_sel = units, key, sel
-
+        arrays = self._prepare()
         self.largest = max(self.largest, k)
-        try:
-            pick(0, k, tuple([0] * m), 0, 0, ())
-        finally:
-            self.nodes = nodes
-        if inc_sel is not None:
-            self.best_units, self.best = inc_units, inc_sel
+        floor = self.value_floor if k >= self.check_from else 0
+        rules = SplitRules(self._valid, floor, self.value_cap)
+        units, found, self.nodes = most_units(
+            arrays, k, rules, incumbent=self.best_units, nodes=self.nodes, budget=self.budget
+        )
+        if found is not None:
+            self.best_units, self.best = units, found
 
     # -- fallback -------------------------------------------------------------------------------
 
@@ -502,7 +279,8 @@ class Searcher:
                 if self.best_units == self.ub_all:
                     break
             return self._result(exact=True, phase="max_units")
-        except _BudgetExceeded:
+        except BudgetExceeded as exc:
+            self.nodes = exc.nodes  # where the phase that ran out stopped counting
             sel, units = self._greedy()
             if units > self.best_units or (
                 units == self.best_units and 0 < len(sel) < len(self.best)

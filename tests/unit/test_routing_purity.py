@@ -13,6 +13,8 @@ PURE_MODULES = (
     "routing.pickup",
     "routing.solving",
     "routing.search",
+    "routing.search_arrays",
+    "routing.search_branching",
     "routing.cover",
     "routing.pool",
     "routing.shortcut",
