@@ -35,10 +35,10 @@ from benchmarks.common import REPO, percentile, setup_django
 from benchmarks.ratio_load import (
     Ratio,
     backend_cpu_per_transaction,
-    drive_open_loop,
     print_ratios,
     sequential_get,
     wrk_get,
+    wrk_orders,
 )
 
 _NEAR = [REPO.parent / "shared/bench/ceiling", REPO.parent.parent / "shared/bench/ceiling"]
@@ -47,6 +47,8 @@ CEILING_DIR = Path(
     os.environ.get("CEILING_DIR") or next((p for p in _NEAR if p.is_dir()), _NEAR[0])
 )
 PG_URL = os.environ.get("CEILING_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Open loop: many mostly idle connections, each waiting an exponential gap before its order.
+OPEN_LOOP_CONNECTIONS = 64
 
 
 def main() -> None:
@@ -93,22 +95,22 @@ def main() -> None:
         first = _intake(server, api_key, args, f"{run}-a", seconds=args.seconds, label="#1")
         ok &= first["ok"]
         open_rate = first["rate"] / 2
-        latencies, statuses, errors = drive_open_loop(
+        opened = wrk_orders(
             port=server.port,
             api_key=api_key,
-            factory=bo.OrderFactory(run=f"{run}-o", flash=False, seed=args.seed + 5),
-            rate=open_rate,
-            duration=args.seconds,
+            run=f"{run}-o",
+            connections=OPEN_LOOP_CONNECTIONS,
+            seconds=args.seconds,
+            mean_gap_ms=1000.0 * OPEN_LOOP_CONNECTIONS / open_rate,
         )
-        open_p99 = percentile(latencies, 99) * 1000
+        open_p99 = opened.p99_ms
         print(
-            f"\n== open loop: Poisson arrivals at {open_rate:.1f}/s (half of #1) for "
-            f"{args.seconds:g} s: {len(latencies)} requests, p50 "
-            f"{percentile(latencies, 50) * 1000:.1f} ms, p99 {open_p99:.1f} ms, statuses "
-            f"{dict(statuses)}, errors {dict(errors) or 'none'}; {_uptime()}"
+            f"\n== open loop: Poisson arrivals at {open_rate:.1f}/s (half of #1) over "
+            f"{OPEN_LOOP_CONNECTIONS} connections for {args.seconds:g} s: "
+            f"{opened.summary()}; {_uptime()}"
         )
-        ok &= not errors and set(statuses) == {201}
-        flash_rate, flash_ok = _flash(server, api_key, args, f"{run}-f")
+        ok &= not opened.socket_errors and set(opened.statuses) == {201}
+        flash_rate, flash_ok = _flash(server, api_key, args, f"{run}-f", first["rate"])
         ok &= flash_ok
         avail = _availability(server, api_key, args)
         reference: dict[str, dict] = {}
@@ -170,53 +172,63 @@ def _uptime() -> str:
 
 
 def _intake(server, api_key: str, args, run: str, *, seconds: float, label: str = "") -> dict:  # type: ignore[no-untyped-def]
-    """Closed loop: orders/s, p99 and PostgreSQL backend CPU per order."""
+    """Closed loop with wrk: orders/s, p99 and the CPU per order of gunicorn and PostgreSQL."""
     from django.db import connection
 
     pids = {"gunicorn": [server.process.pid, *server.worker_pids()]}
     pids["postgres"] = bo.postgres_backend_pids()
     connection.close()
-    result = bo.drive(
+    result = wrk_orders(
         port=server.port,
         api_key=api_key,
-        factory=bo.OrderFactory(run=run, flash=False, seed=hash(run) % 10_000),
+        run=run,
         connections=args.connections,
-        duration=seconds,
-        max_requests=1_000_000,
+        seconds=seconds,
         cpu_pids=pids,
     )
     if not label:
         return {}
-    rate, p99 = bo.report(f"intake {label}: closed loop, {args.connections} connections", result)
+    print(f"\n== intake {label}: closed loop, {args.connections} connections: {result.summary()}")
     print(f"machine: {_uptime()}")
-    per = max(1, len(result.samples))
     return {
-        "rate": rate,
-        "p99": p99,
-        "pg_ms": result.cpu.get("postgres", 0.0) * 1000 / per,
-        "ok": not result.errors and not result.error_bodies and result.count(201) == per,
+        "rate": result.rate,
+        "p99": result.p99_ms,
+        "pg_ms": result.cpu_ms["postgres"],
+        "ok": not result.socket_errors and set(result.statuses) == {201},
     }
 
 
-def _flash(server, api_key: str, args, run: str) -> tuple[float, bool]:  # type: ignore[no-untyped-def]
-    """Every order on one SKU until sold out: accepted orders/s until the last 201."""
+def _flash(server, api_key: str, args, run: str, rate_hint: float) -> tuple[float, bool]:  # type: ignore[no-untyped-def]
+    """Every order on one SKU until sold out (and on for a while with 409s): accepted orders/s
+    between the first and the last accepted order (their placed_at in the database)."""
     from django.db import connection
+    from django.db.models import Count, Max, Min
 
-    result = bo.drive(
+    from orders.models import Order
+
+    seconds = min(30, max(4, int(args.flash_stock * 1.5 / max(rate_hint, 1.0)) + 2))
+    result = wrk_orders(
         port=server.port,
         api_key=api_key,
-        factory=bo.OrderFactory(run=run, flash=True, seed=7),
+        run=run,
         connections=args.connections,
-        duration=60.0,
-        max_requests=args.flash_stock + args.flash_stock // 4,
+        seconds=seconds,
+        mode="flash",
     )
-    bo.report("flash sale (one SKU)", result)
-    accepted = [(at + seconds) for seconds, status, at in result.samples if status == 201]
-    rate = len(accepted) / max(accepted) if accepted else 0.0
-    print(f"flash: {len(accepted)} accepted at {rate:.1f} orders/s until sold out")
-    ok = bo.verify_flash(flash_stock=args.flash_stock, accepted=len(accepted))
+    print(f"\n== flash sale (one SKU, {args.flash_stock} units): {result.summary()}")
+    span = Order.objects.filter(lines__sku=bo.FLASH_SKU).aggregate(
+        n=Count("id", distinct=True), first=Min("placed_at"), last=Max("placed_at")
+    )
+    accepted = result.accepted
+    elapsed = (span["last"] - span["first"]).total_seconds() if span["n"] > 1 else 0.0
+    rate = (span["n"] - 1) / elapsed if elapsed else 0.0
+    print(
+        f"flash: {accepted} accepted ({span['n']} orders in the database) at {rate:.1f} "
+        "orders/s from the first to the last"
+    )
+    ok = bo.verify_flash(flash_stock=args.flash_stock, accepted=accepted)
     connection.close()
-    return rate, ok and not result.errors and not result.error_bodies
+    return rate, ok and not result.socket_errors and set(result.statuses) <= {201, 409}
 
 
 def _availability(server, api_key: str, args) -> dict[str, float]:  # type: ignore[no-untyped-def]

@@ -3,17 +3,13 @@ at a time, and the PostgreSQL backend CPU of a pgbench transaction."""
 
 from __future__ import annotations
 
-import collections
 import http.client
 import json
 import os
-import queue
-import random
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,66 +47,6 @@ def print_ratios(ratios: list[Ratio]) -> None:
         value = "-" if r.value is None else f"{r.value:.3f}x"
         target = f"{r.comparison} {r.target}x" if r.comparison else "-"
         print(f"| {r.name} | {ours} | {reference} | {value} | {target} | {r.verdict()} |")
-
-
-def drive_open_loop(
-    *, port: int, api_key: str, factory, rate: float, duration: float, threads: int = 24
-) -> tuple[list[float], collections.Counter, collections.Counter]:  # type: ignore[no-untyped-def]
-    """Poisson arrivals at `rate`/s for `duration` s. A request's latency runs from its
-    scheduled arrival, so time spent waiting for a free client thread counts too."""
-    arrivals: queue.Queue = queue.Queue()
-    latencies: list[float] = []
-    statuses: collections.Counter = collections.Counter()
-    errors: collections.Counter = collections.Counter()
-    lock = threading.Lock()
-
-    def worker() -> None:
-        while True:
-            item = arrivals.get()
-            if item is None:
-                return
-            scheduled, index = item
-            headers = {
-                "Authorization": f"Api-Key {api_key}",
-                "Content-Type": "application/json",
-                "Idempotency-Key": f"{factory.run}-{index}",
-            }
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            try:
-                conn.request("POST", "/api/v1/orders/", body=factory.body(index), headers=headers)
-                response = conn.getresponse()
-                response.read()
-                finished = time.perf_counter()
-                with lock:
-                    latencies.append(finished - scheduled)
-                    statuses[response.status] += 1
-            except (OSError, http.client.HTTPException) as exc:
-                with lock:
-                    errors[type(exc).__name__] += 1
-            finally:
-                conn.close()
-
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    rng = random.Random(4242)
-    start = time.perf_counter()
-    at = start
-    index = 0
-    while True:
-        at += rng.expovariate(rate)
-        if at - start > duration:
-            break
-        delay = at - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        arrivals.put((at, index))
-        index += 1
-    for _ in pool:
-        arrivals.put(None)
-    for thread in pool:
-        thread.join()
-    return latencies, statuses, errors
 
 
 def wrk_get(
@@ -242,3 +178,74 @@ def backend_cpu_per_transaction(
         shutil.rmtree(workdir, ignore_errors=True)
         with psycopg.connect(pg_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+@dataclass
+class WrkOrders:
+    """One wrk run of order POSTs: counts, latency and the CPU the server side spent."""
+
+    requests: int
+    seconds: float
+    statuses: dict[int, int]
+    socket_errors: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    cpu_ms: dict[str, float]  # per 201, by process group
+
+    @property
+    def accepted(self) -> int:
+        return self.statuses.get(201, 0)
+
+    @property
+    def rate(self) -> float:
+        return self.accepted / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        cpu = ", ".join(f"{name} {ms:.2f} ms" for name, ms in self.cpu_ms.items())
+        return (
+            f"{self.requests} requests in {self.seconds:.1f} s, {self.rate:.1f} orders/s (201); "
+            f"p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms, max {self.max_ms:.1f} ms; "
+            f"statuses {self.statuses}, socket errors {self.socket_errors}; CPU per order: {cpu}"
+        )
+
+
+def wrk_orders(
+    *,
+    port: int,
+    api_key: str,
+    run: str,
+    connections: int,
+    seconds: float,
+    mode: str = "normal",
+    mean_gap_ms: float | None = None,
+    cpu_pids: dict[str, list[int]] | None = None,
+) -> WrkOrders:
+    """POST orders with wrk (benchmarks/wrk_orders.lua; wrk_orders_open.lua when `mean_gap_ms`
+    is given: every connection waits an exponential gap of that mean before each order)."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed (apt-get install wrk), as for the reference")
+    here = Path(__file__).resolve().parent
+    script = here / ("wrk_orders_open.lua" if mean_gap_ms else "wrk_orders.lua")
+    args = [api_key, run, mode] + ([f"{mean_gap_ms:.3f}"] if mean_gap_ms else [])
+    command = [
+        "wrk", "-t", "2", "-c", str(connections), "-d", f"{int(seconds)}s", "--timeout", "10s",
+        "-s", str(script), f"http://127.0.0.1:{port}/api/v1/orders/", "--", *args,
+    ]  # fmt: skip
+    groups = cpu_pids or {}
+    before = {name: sum(filter(None, map(_cpu, pids))) for name, pids in groups.items()}
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    spent = {name: sum(filter(None, map(_cpu, pids))) for name, pids in groups.items()}
+    line = json.loads(done.stdout.strip().splitlines()[-1])
+    statuses = {int(k): v for k, v in line["statuses"].items()}
+    accepted = max(1, statuses.get(201, 0))
+    return WrkOrders(
+        requests=line["requests"],
+        seconds=line["duration_us"] / 1e6,
+        statuses=statuses,
+        socket_errors=line["socket_errors"],
+        p50_ms=line["p50_us"] / 1000,
+        p99_ms=line["p99_us"] / 1000,
+        max_ms=line["max_us"] / 1000,
+        cpu_ms={name: (spent[name] - before[name]) * 1000 / accepted for name in groups},
+    )
