@@ -1,0 +1,1 @@
+"""PostgreSQL database backend: Django's, with a health check that needs no round trip."""

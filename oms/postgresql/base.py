@@ -1,0 +1,34 @@
+"""Django's PostgreSQL backend with a health check that asks the socket, not the server.
+
+With persistent connections (CONN_MAX_AGE) and CONN_HEALTH_CHECKS, Django checks the connection
+before its first use in every request by sending `SELECT 1`: one more round trip per request,
+as much as a whole availability query costs PostgreSQL. The connections that check exists for
+are those the server or something between has closed (a restart, a failover, an administrator's
+`pg_terminate_backend`, an idle timeout, PgBouncer): PostgreSQL then sends its error message
+and closes the socket, and the socket of an idle connection becomes readable. A healthy idle
+connection has nothing to read (web workers do not LISTEN). So: nothing to read means usable,
+without asking the server; something to read (or a connection psycopg already knows is
+broken) is checked the usual way, with `SELECT 1`, and closed when that fails. A dead peer
+that never closed the socket is not seen (nor would `SELECT 1` see it before its timeout).
+ENGINE `oms.postgresql` (oms/settings/base.py); tests: tests/integration/test_pg_health_check.py.
+"""
+
+from __future__ import annotations
+
+import select
+
+from django.db.backends.postgresql import base
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def is_usable(self) -> bool:
+        connection = self.connection
+        if connection is None or connection.closed or connection.broken:
+            return False
+        try:
+            readable, _, _ = select.select([connection.fileno()], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        if not readable:
+            return True
+        return bool(super().is_usable())
