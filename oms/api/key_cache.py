@@ -22,10 +22,14 @@ from __future__ import annotations
 import copy
 import hmac
 import threading
+from typing import TypeVar
 
 from django.db import connection
+from django.db.models import Model
 
 from oms.models import ApiKey, Channel, hash_api_key
+
+M = TypeVar("M", bound=Model)
 
 # Keys per process; past this the cache starts over (a process serves a few channels' keys).
 MAX_ENTRIES = 1024
@@ -73,9 +77,20 @@ def api_key_lookup(*, prefix: str, raw_key: str) -> ApiKey | None:
 
 
 def _copy(key: ApiKey) -> ApiKey:
-    duplicate = copy.copy(key)
+    duplicate = _clone(key)
     duplicate.scopes = list(key.scopes or [])
-    duplicate.channel = copy.copy(key.channel)
+    duplicate._state.fields_cache["channel"] = _clone(key.channel)
+    return duplicate
+
+
+def _clone(instance: M) -> M:
+    """What `copy.copy` of a model instance gives (its own `_state` and relation cache, the
+    field values shared), without the pickling protocol it goes through (4x the time)."""
+    duplicate = instance.__class__.__new__(instance.__class__)
+    duplicate.__dict__.update(instance.__dict__)
+    state = copy.copy(instance._state)
+    state.fields_cache = dict(instance._state.fields_cache)
+    duplicate._state = state
     return duplicate
 
 
