@@ -1,9 +1,60 @@
-"""WSGI entry point (gunicorn oms.wsgi)."""
+"""WSGI entry point (gunicorn oms.wsgi): the REST API and the site, each with its middleware.
+
+The API (`/api/v1/`) authenticates every request with an API key and answers JSON: it needs
+none of the session, CSRF, user, messages, clickjacking and static-file middleware the admin
+needs, and skipping them is about 8 % of an availability read (benchmarks/README.md). So API
+requests go to a handler built with `settings.API_MIDDLEWARE` (security headers, common), and
+everything else (admin, API documentation, health, metrics) to Django's handler with
+`settings.MIDDLEWARE`. Both share settings, URLs and database connections. Tests:
+tests/integration/test_wsgi_dispatch.py.
+"""
+
+from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from django.core.wsgi import get_wsgi_application
+import django
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+
+API_PREFIX = "/api/v1/"
+
+
+class ApiHandler(WSGIHandler):
+    """Django's WSGI handler with the API's middleware list instead of MIDDLEWARE."""
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        with _middleware(settings.API_MIDDLEWARE):
+            super().load_middleware(is_async)
+
+
+@contextmanager
+def _middleware(names: list[str]) -> Iterator[None]:
+    # Django's loader reads settings.MIDDLEWARE; it is swapped only while the handler is
+    # built, at start-up, before any request.
+    site = settings.MIDDLEWARE
+    settings.MIDDLEWARE = names
+    try:
+        yield
+    finally:
+        settings.MIDDLEWARE = site
+
+
+def build() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+    django.setup(set_prefix=False)
+    site = WSGIHandler()
+    api = ApiHandler()
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO", "").startswith(API_PREFIX):
+            return api(environ, start_response)
+        return site(environ, start_response)
+
+    return application
+
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings.production")
-
-application = get_wsgi_application()
+application = build()
