@@ -1,9 +1,14 @@
 """Availability in one SQL statement: the hottest read path (product and cart pages).
 
-`inventory.selectors.availability_for_channel` runs this on PostgreSQL and its ORM twin
-(three queries) elsewhere; tests hold the two equal. One prepared statement whatever the SKU
-count (the SKUs are one array parameter), rows in answer order: stock levels by location code,
-then inbound by expected date and location code.
+`inventory.selectors.availability_for_channel` runs `availability_rows` on PostgreSQL and its
+ORM twin (three queries) elsewhere; tests hold the two equal. One prepared statement whatever
+the SKU count (the SKUs are one array parameter), rows in answer order: stock levels by
+location code, then inbound by expected date and location code.
+
+`availability_json` is the API's answer itself, built by PostgreSQL: the same figures as JSON
+text, in the shape `SkuAvailabilityOutputSerializer` documents (tests hold it equal to the
+selector's answer rendered). Building 2,500 location objects for 50 SKUs x 50 locations took
+Python most of the request; PostgreSQL builds them for a fraction of that.
 """
 
 from __future__ import annotations
@@ -71,26 +76,96 @@ ORDER BY 2, 1, 9, 5
 """
 
 
+# One row, one column: the answer as JSON text. Row values become objects with their column
+# names as keys (compact, in column order); SKUs in the order asked.
+_JSON_SQL = """
+WITH wanted AS (
+    SELECT a.ord, a.sku, p.id
+    FROM unnest(%(skus)s::text[]) WITH ORDINALITY AS a(sku, ord)
+    LEFT JOIN {product} p ON p.sku = a.sku AND p.active
+), serving AS (
+    SELECT l.id, l.code, l.kind FROM {location} l JOIN {serves} s ON s.location_id = l.id
+    WHERE s.channel_id = %(channel)s AND l.active
+)
+SELECT COALESCE(json_agg(t ORDER BY w.ord), '[]')::text
+FROM wanted w
+CROSS JOIN LATERAL (
+    SELECT COALESCE(SUM(x.available), 0) AS total,
+           COALESCE(json_agg(x ORDER BY x.location) FILTER (WHERE %(locations)s), '[]') AS items
+    FROM (
+        SELECT l.code AS location, sl.on_hand, sl.reserved, sl.safety_stock,
+               GREATEST(sl.on_hand - sl.reserved - sl.safety_stock, 0) AS available
+        FROM {level} sl JOIN serving l ON l.id = sl.location_id
+        WHERE sl.product_id = w.id
+    ) x
+) lv
+CROSS JOIN LATERAL (
+    SELECT COALESCE(SUM(y.quantity), 0) AS quantity, COALESCE(SUM(y.sellable), 0) AS sellable,
+           COALESCE(json_agg(y ORDER BY y.expected_date, y.location), '[]') AS items
+    FROM (
+        SELECT l.code AS location, i.expected_date,
+               SUM(i.quantity_expected - i.quantity_received) AS quantity,
+               SUM(i.quantity_reserved) AS reserved,
+               CASE WHEN %(sell)s AND i.expected_date <= %(today)s::date + (CASE l.kind
+                        WHEN 'warehouse' THEN %(h_warehouse)s WHEN 'store' THEN %(h_store)s
+                        WHEN 'supplier' THEN %(h_supplier)s ELSE %(h_default)s END)
+                    THEN GREATEST(SUM(i.quantity_expected - i.quantity_received
+                                      - i.quantity_reserved), 0)
+                    ELSE 0 END AS sellable
+        FROM {inbound} i JOIN serving l ON l.id = i.location_id
+        WHERE %(inbound)s AND i.product_id = w.id AND i.status = %(open)s
+        GROUP BY l.code, l.kind, i.expected_date
+        HAVING SUM(i.quantity_expected - i.quantity_received) > 0
+    ) y
+) ib
+CROSS JOIN LATERAL (
+    SELECT w.sku, w.id IS NOT NULL AS known, GREATEST(lv.total - %(buffer)s, 0) AS available,
+           ib.quantity AS inbound_total, ib.sellable AS preorder_available,
+           lv.items AS locations, ib.items AS inbound
+) t
+"""
+
+
+def availability_json(
+    *, channel: Channel, skus: Sequence[str], include_inbound: bool, include_locations: bool
+) -> str:
+    """The API's availability answer as JSON text (PostgreSQL only), SKUs deduplicated in the
+    order asked, the channel's buffer applied."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _JSON_SQL.format(**_tables()),
+            {
+                **_parameters(channel, include_inbound, include_locations),
+                "skus": list(dict.fromkeys(skus)),
+                "buffer": channel.availability_buffer,
+            },
+        )
+        return str(cursor.fetchone()[0])
+
+
+def _parameters(channel: Channel, include_inbound: bool, include_locations: bool) -> dict[str, Any]:
+    kinds = Location.Kind
+    return {
+        "channel": channel.pk,
+        "locations": include_locations,
+        "inbound": include_inbound,
+        "open": InboundStock.Status.OPEN,
+        "sell": channel.sell_inbound,
+        "today": timezone.localdate(),
+        "h_warehouse": channel.inbound_horizon_for(kinds.WAREHOUSE),
+        "h_store": channel.inbound_horizon_for(kinds.STORE),
+        "h_supplier": channel.inbound_horizon_for(kinds.SUPPLIER),
+        "h_default": channel.inbound_horizon_days,
+    }
+
+
 def availability_rows(
     *, channel: Channel, skus: Sequence[str], include_inbound: bool, include_locations: bool
 ) -> list[tuple[Any, ...]]:
     """The rows described above, ordered by product id, kind, expected date, location code."""
-    kinds = Location.Kind
     with connection.cursor() as cursor:
         cursor.execute(
             _SQL.format(**_tables()),
-            {
-                "skus": list(skus),
-                "channel": channel.pk,
-                "locations": include_locations,
-                "inbound": include_inbound,
-                "open": InboundStock.Status.OPEN,
-                "sell": channel.sell_inbound,
-                "today": timezone.localdate(),
-                "h_warehouse": channel.inbound_horizon_for(kinds.WAREHOUSE),
-                "h_store": channel.inbound_horizon_for(kinds.STORE),
-                "h_supplier": channel.inbound_horizon_for(kinds.SUPPLIER),
-                "h_default": channel.inbound_horizon_days,
-            },
+            {**_parameters(channel, include_inbound, include_locations), "skus": list(skus)},
         )
         return cursor.fetchall()

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from oms.models import Channel
 
-from .availability_sql import LEVEL, TOTAL, availability_rows
+from .availability_sql import LEVEL, TOTAL, availability_json, availability_rows
 from .models import InboundStock, Location, Product, StockLevel, StockMovement
 
 
@@ -91,6 +91,26 @@ def availability_for_channel(
         for entry in results.values():
             entry.available = max(0, entry.available - buffer)
     return list(results.values())
+
+
+def availability_json_text(
+    *,
+    channel: Channel,
+    skus: Sequence[str],
+    include_inbound: bool = True,
+    include_locations: bool = True,
+) -> str | None:
+    """`availability_for_channel` as the API's JSON text, built by PostgreSQL in the same
+    statement that reads the stock (inventory/availability_sql.py); None on other databases,
+    where the caller renders `availability_for_channel` itself."""
+    if connection.vendor != "postgresql":
+        return None
+    return availability_json(
+        channel=channel,
+        skus=skus,
+        include_inbound=include_inbound,
+        include_locations=include_locations,
+    )
 
 
 def _availability_sql(
