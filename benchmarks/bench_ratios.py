@@ -35,6 +35,7 @@ from benchmarks.common import REPO, percentile, setup_django
 from benchmarks.ratio_load import (
     Ratio,
     backend_cpu_per_transaction,
+    open_loop_orders,
     print_ratios,
     sequential_get,
     wrk_get,
@@ -47,8 +48,6 @@ CEILING_DIR = Path(
     os.environ.get("CEILING_DIR") or next((p for p in _NEAR if p.is_dir()), _NEAR[0])
 )
 PG_URL = os.environ.get("CEILING_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-# Open loop: many mostly idle connections, each waiting an exponential gap before its order.
-OPEN_LOOP_CONNECTIONS = 64
 
 
 def main() -> None:
@@ -95,21 +94,21 @@ def main() -> None:
         first = _intake(server, api_key, args, f"{run}-a", seconds=args.seconds, label="#1")
         ok &= first["ok"]
         open_rate = first["rate"] / 2
-        opened = wrk_orders(
+        latencies, statuses, errors = open_loop_orders(
             port=server.port,
             api_key=api_key,
-            run=f"{run}-o",
-            connections=OPEN_LOOP_CONNECTIONS,
-            seconds=args.seconds,
-            mean_gap_ms=1000.0 * OPEN_LOOP_CONNECTIONS / open_rate,
+            factory=bo.OrderFactory(run=f"{run}-o", flash=False, seed=args.seed + 5),
+            rate=open_rate,
+            duration=args.seconds,
         )
-        open_p99 = opened.p99_ms
+        open_p99 = percentile(latencies, 99) * 1000
         print(
-            f"\n== open loop: Poisson arrivals at {open_rate:.1f}/s (half of #1) over "
-            f"{OPEN_LOOP_CONNECTIONS} connections for {args.seconds:g} s: "
-            f"{opened.summary()}; {_uptime()}"
+            f"\n== open loop: Poisson arrivals at {open_rate:.1f}/s (half of #1) for "
+            f"{args.seconds:g} s, a connection per order: {len(latencies)} answers, p50 "
+            f"{percentile(latencies, 50) * 1000:.1f} ms, p99 {open_p99:.1f} ms, statuses "
+            f"{dict(statuses)}, errors {dict(errors) or 'none'}; {_uptime()}"
         )
-        ok &= not opened.socket_errors and set(opened.statuses) == {201}
+        ok &= not errors and set(statuses) == {201}
         flash_rate, flash_ok = _flash(server, api_key, args, f"{run}-f", first["rate"])
         ok &= flash_ok
         avail = _availability(server, api_key, args)

@@ -6,7 +6,7 @@
 --
 -- KEY: the API key. RUN: a prefix that makes references and Idempotency-Keys unique.
 -- MODE: normal (3 random SKUs of 500, the default) or flash (one unit of the flash-sale SKU).
--- wrk_orders_open.lua adds the open loop. done() prints one JSON line: requests, statuses,
+-- done() prints one JSON line: requests, statuses,
 -- latency percentiles (microseconds).
 
 local SKUS, LINES, PREFIX, FLASH = 500, 3, "BENCH-ORD-", "BENCH-ORD-FLASH"

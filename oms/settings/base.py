@@ -57,6 +57,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The REST API's requests (/api/v1/) skip the rest (oms/wsgi.py): they carry an API key, never
+# a session or a CSRF token, and answer JSON.
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
 ROOT_URLCONF = "oms.urls"
 WSGI_APPLICATION = "oms.wsgi.application"
 
@@ -85,9 +92,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-    "DB_SERVER_SIDE_BINDING", True
-):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that asks the socket instead of sending SELECT 1
+    # before every request's first query (oms/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "oms.postgresql"
+if DATABASES["default"]["ENGINE"] == "oms.postgresql" and env_bool("DB_SERVER_SIDE_BINDING", True):
     # Server-side binding with prepared statements, on by default: PostgreSQL parses and
     # plans each hot statement shape once per connection (~35 % less PostgreSQL CPU per
     # order in benchmarks/bench_orders.py, 17 -> 11 ms). Set DB_SERVER_SIDE_BINDING=0 behind
@@ -139,6 +148,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "oms.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "oms.api.negotiation.JsonFirstNegotiation",
     "UNAUTHENTICATED_USER": None,
 }
 
