@@ -5,10 +5,10 @@ ORM twin (three queries) elsewhere; tests hold the two equal. One prepared state
 the SKU count (the SKUs are one array parameter), rows in answer order: stock levels by
 location code, then inbound by expected date and location code.
 
-`availability_json` is the API's answer itself, built by PostgreSQL: the same figures as JSON
-text, in the shape `SkuAvailabilityOutputSerializer` documents (tests hold it equal to the
-selector's answer rendered). Building 2,500 location objects for 50 SKUs x 50 locations took
-Python most of the request; PostgreSQL builds them for a fraction of that.
+`availability_json` is the API's answer itself, built by PostgreSQL (a function, see below):
+the same figures as JSON text, in the shape `SkuAvailabilityOutputSerializer` documents (tests
+hold it equal to the selector's answer rendered). Building 2,500 location objects for 50 SKUs
+x 50 locations took Python most of the request; PostgreSQL builds them for a fraction of that.
 """
 
 from __future__ import annotations
@@ -76,54 +76,15 @@ ORDER BY 2, 1, 9, 5
 """
 
 
-# One row, one column: the answer as JSON text. Row values become objects with their column
-# names as keys (compact, in column order); SKUs in the order asked.
-_JSON_SQL = """
-WITH wanted AS (
-    SELECT a.ord, a.sku, p.id
-    FROM unnest(%(skus)s::text[]) WITH ORDINALITY AS a(sku, ord)
-    LEFT JOIN {product} p ON p.sku = a.sku AND p.active
-), serving AS (
-    SELECT l.id, l.code, l.kind FROM {location} l JOIN {serves} s ON s.location_id = l.id
-    WHERE s.channel_id = %(channel)s AND l.active
+# The API's answer as JSON text: the PostgreSQL function of migration
+# inventory/0005_availability_json_function (there with its statement and why it is a function:
+# one generic plan per connection instead of planning on every call). Row values become objects
+# with their column names as keys (compact, in column order); SKUs in the order asked.
+_JSON_SQL = (
+    "SELECT oms_availability_json(%(skus)s::text[], %(channel)s, %(locations)s, %(inbound)s, "
+    "%(open)s, %(sell)s, %(today)s::date, %(h_warehouse)s, %(h_store)s, %(h_supplier)s, "
+    "%(h_default)s, %(buffer)s)"
 )
-SELECT COALESCE(json_agg(t ORDER BY w.ord), '[]')::text
-FROM wanted w
-CROSS JOIN LATERAL (
-    SELECT COALESCE(SUM(x.available), 0) AS total,
-           COALESCE(json_agg(x ORDER BY x.location) FILTER (WHERE %(locations)s), '[]') AS items
-    FROM (
-        SELECT l.code AS location, sl.on_hand, sl.reserved, sl.safety_stock,
-               GREATEST(sl.on_hand - sl.reserved - sl.safety_stock, 0) AS available
-        FROM {level} sl JOIN serving l ON l.id = sl.location_id
-        WHERE sl.product_id = w.id
-    ) x
-) lv
-CROSS JOIN LATERAL (
-    SELECT COALESCE(SUM(y.quantity), 0) AS quantity, COALESCE(SUM(y.sellable), 0) AS sellable,
-           COALESCE(json_agg(y ORDER BY y.expected_date, y.location), '[]') AS items
-    FROM (
-        SELECT l.code AS location, i.expected_date,
-               SUM(i.quantity_expected - i.quantity_received) AS quantity,
-               SUM(i.quantity_reserved) AS reserved,
-               CASE WHEN %(sell)s AND i.expected_date <= %(today)s::date + (CASE l.kind
-                        WHEN 'warehouse' THEN %(h_warehouse)s WHEN 'store' THEN %(h_store)s
-                        WHEN 'supplier' THEN %(h_supplier)s ELSE %(h_default)s END)
-                    THEN GREATEST(SUM(i.quantity_expected - i.quantity_received
-                                      - i.quantity_reserved), 0)
-                    ELSE 0 END AS sellable
-        FROM {inbound} i JOIN serving l ON l.id = i.location_id
-        WHERE %(inbound)s AND i.product_id = w.id AND i.status = %(open)s
-        GROUP BY l.code, l.kind, i.expected_date
-        HAVING SUM(i.quantity_expected - i.quantity_received) > 0
-    ) y
-) ib
-CROSS JOIN LATERAL (
-    SELECT w.sku, w.id IS NOT NULL AS known, GREATEST(lv.total - %(buffer)s, 0) AS available,
-           ib.quantity AS inbound_total, ib.sellable AS preorder_available,
-           lv.items AS locations, ib.items AS inbound
-) t
-"""
 
 
 def availability_json(
@@ -133,7 +94,7 @@ def availability_json(
     order asked, the channel's buffer applied."""
     with connection.cursor() as cursor:
         cursor.execute(
-            _JSON_SQL.format(**_tables()),
+            _JSON_SQL,
             {
                 **_parameters(channel, include_inbound, include_locations),
                 "skus": list(dict.fromkeys(skus)),
