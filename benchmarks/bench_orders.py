@@ -166,6 +166,12 @@ def seed(*, flash_stock: int, rng: random.Random) -> str:
     stock_import(
         source=buffer, counted_at=dt.datetime.now(dt.UTC), actor="bench:orders", reason="seed"
     )
+    # Fresh statistics for every table, as a database in service has (autovacuum would
+    # otherwise analyze them in the middle of a measurement and change plans there).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return raw_key
 
 
