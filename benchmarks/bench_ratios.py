@@ -38,6 +38,7 @@ from benchmarks.ratio_load import (
     open_loop_orders,
     print_ratios,
     sequential_get,
+    sequential_orders,
     wrk_get,
     wrk_orders,
 )
@@ -109,6 +110,18 @@ def main() -> None:
             f"{dict(statuses)}, errors {dict(errors) or 'none'}; {_uptime()}"
         )
         ok &= not errors and set(statuses) == {201}
+        alone = sequential_orders(
+            port=server.port,
+            api_key=api_key,
+            factory=bo.OrderFactory(run=f"{run}-s", flash=False, seed=args.seed + 6),
+            count=60,
+        )
+        alone_p50 = percentile(alone, 50) * 1000
+        print(
+            f"== one order at a time (60, no queue): p50 {alone_p50:.1f} ms, p99 "
+            f"{percentile(alone, 99) * 1000:.1f} ms; open-loop p99 / this p50 = "
+            f"{open_p99 / alone_p50:.2f}"
+        )
         flash_rate, flash_ok = _flash(server, api_key, args, f"{run}-f", first["rate"])
         ok &= flash_ok
         avail = _availability(server, api_key, args)
@@ -155,7 +168,10 @@ def main() -> None:
         ),
     ]
     print_ratios(ratios)
-    print(f"open-loop p99 at half saturation: {open_p99:.1f} ms (target <= 50 ms)")
+    print(
+        f"open-loop p99 at half saturation: {open_p99:.1f} ms (target <= 50 ms); one order "
+        f"alone p50 {alone_p50:.1f} ms, so p99 / alone = {open_p99 / alone_p50:.2f}"
+    )
     print(
         f"availability 50 SKUs x 50 locations with breakdown: p50 {avail['50x50']:.1f} ms (<= 10)"
     )

@@ -138,6 +138,31 @@ def wrk_get(
     return line
 
 
+def sequential_orders(*, port: int, api_key: str, factory, count: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """One order at a time, each on a new connection (after 10 to warm every worker): wall
+    seconds per order, the service time with no queue in front of it."""
+    samples = []
+    for index in range(count + 10):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {
+            "Authorization": f"Api-Key {api_key}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": f"{factory.run}-{index}",
+        }
+        body = factory.body(index)
+        started = time.perf_counter()
+        conn.request("POST", "/api/v1/orders/", body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        elapsed = time.perf_counter() - started
+        conn.close()
+        if response.status != 201:
+            raise SystemExit(f"one order at a time: {response.status}")
+        if index >= 10:
+            samples.append(elapsed)
+    return samples
+
+
 def sequential_get(*, port: int, path: str, headers: dict[str, str], count: int) -> list[float]:
     """One request at a time (after 20 to warm every worker): wall seconds per request."""
     samples = []
