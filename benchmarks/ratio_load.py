@@ -143,21 +143,12 @@ def sequential_orders(*, port: int, api_key: str, factory, count: int) -> list[f
     seconds per order, the service time with no queue in front of it."""
     samples = []
     for index in range(count + 10):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         headers = {
             "Authorization": f"Api-Key {api_key}",
             "Content-Type": "application/json",
             "Idempotency-Key": f"{factory.run}-{index}",
         }
-        body = factory.body(index)
-        started = time.perf_counter()
-        conn.request("POST", "/api/v1/orders/", body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        elapsed = time.perf_counter() - started
-        conn.close()
-        if response.status != 201:
-            raise SystemExit(f"one order at a time: {response.status}")
+        elapsed = _timed(port, "POST", "/api/v1/orders/", headers, factory.body(index), 201)
         if index >= 10:
             samples.append(elapsed)
     return samples
@@ -165,20 +156,24 @@ def sequential_orders(*, port: int, api_key: str, factory, count: int) -> list[f
 
 def sequential_get(*, port: int, path: str, headers: dict[str, str], count: int) -> list[float]:
     """One request at a time (after 20 to warm every worker): wall seconds per request."""
-    samples = []
-    for n in range(count + 20):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        started = time.perf_counter()
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        elapsed = time.perf_counter() - started
-        conn.close()
-        if response.status != 200:
-            raise SystemExit(f"GET {path[:80]}: {response.status}")
-        if n >= 20:
-            samples.append(elapsed)
-    return samples
+    samples = [_timed(port, "GET", path, headers, None, 200) for _ in range(count + 20)]
+    return samples[20:]
+
+
+def _timed(
+    port: int, method: str, path: str, headers: dict[str, str], body: bytes | None, status: int
+) -> float:
+    """Wall seconds of one request on a new connection, to the end of its answer."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    started = time.perf_counter()
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    elapsed = time.perf_counter() - started
+    conn.close()
+    if response.status != status:
+        raise SystemExit(f"{method} {path[:80]}: {response.status}, expected {status}")
+    return elapsed
 
 
 def _cpu(pid: int) -> float | None:
