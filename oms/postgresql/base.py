@@ -26,9 +26,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if connection is None or connection.closed or connection.broken:
             return False
         try:
-            readable, _, _ = select.select([connection.fileno()], [], [], 0)
+            poller = select.poll()  # not select.select: it cannot watch descriptors >= 1024
+            poller.register(connection.fileno(), select.POLLIN | select.POLLPRI)
+            waiting = poller.poll(0)
         except (OSError, ValueError):
             return False
-        if not readable:
+        if not waiting:
             return True
         return bool(super().is_usable())

@@ -115,3 +115,19 @@ def test_one_statement(channel, django_assert_num_queries) -> None:  # type: ign
     ProductFactory(sku="A")
     with django_assert_num_queries(1):
         selectors.availability_json_text(channel=channel, skus=["A", "B"])
+
+
+def test_codes_that_need_escaping(channel) -> None:  # type: ignore[no-untyped-def]
+    product = ProductFactory(sku='Q"1\\ä')
+    StockLevel.objects.create(
+        location=LocationFactory(code='wh"1\\ö', channels=[channel]), product=product, on_hand=2
+    )
+    asked = [product.sku, "näh"]
+    text = selectors.availability_json_text(channel=channel, skus=asked)
+    rendered = [
+        availability_as_dict(entry)
+        for entry in selectors.availability_for_channel(channel=channel, skus=asked)
+    ]
+    assert text is not None
+    assert json.loads(text) == rendered
+    assert rendered[0]["locations"][0]["location"] == 'wh"1\\ö'
