@@ -27,14 +27,15 @@ class ApiHandler(WSGIHandler):
     """Django's WSGI handler with the API's middleware list instead of MIDDLEWARE."""
 
     def load_middleware(self, is_async: bool = False) -> None:
-        with _middleware(settings.API_MIDDLEWARE):
+        with middleware_setting(settings.API_MIDDLEWARE):
             super().load_middleware(is_async)
 
 
 @contextmanager
-def _middleware(names: list[str]) -> Iterator[None]:
-    # Django's loader reads settings.MIDDLEWARE; it is swapped only while the handler is
-    # built, at start-up, before any request.
+def middleware_setting(names: list[str]) -> Iterator[None]:
+    """MIDDLEWARE reads as `names` inside: Django's loader reads settings.MIDDLEWARE, so a
+    handler built here gets that list. Only while a handler is built (at start-up, before any
+    request; the tests' API client does the same)."""
     site = settings.MIDDLEWARE
     settings.MIDDLEWARE = names
     try:

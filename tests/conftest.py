@@ -24,11 +24,9 @@ def api_key(channel):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def api_client(api_key):  # type: ignore[no-untyped-def]
-    from rest_framework.test import APIClient
+    from tests.factories import api_client_for
 
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key}")
-    return client
+    return api_client_for(api_key)
 
 
 @pytest.hookimpl(trylast=True)

@@ -210,9 +210,20 @@ def raw_api_key(channel: Channel, scopes: list[str], location: Location | None =
 
 
 def api_client_for(raw_key: str):  # type: ignore[no-untyped-def]
-    from rest_framework.test import APIClient
+    """DRF's test client with the key, its requests through API_MIDDLEWARE as oms.wsgi serves
+    /api/v1/ (not the site's MIDDLEWARE): for API paths only."""
+    from django.conf import settings
+    from rest_framework.test import APIClient, ForceAuthClientHandler
+
+    from oms.wsgi import middleware_setting
+
+    class ApiHandler(ForceAuthClientHandler):
+        def load_middleware(self, is_async: bool = False) -> None:
+            with middleware_setting(settings.API_MIDDLEWARE):
+                super().load_middleware(is_async)
 
     client = APIClient()
+    client.handler = ApiHandler(enforce_csrf_checks=False)
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
     return client
 
