@@ -275,6 +275,7 @@ class OrderAdmin(ConsoleModelAdmin):
             "line": line,
             "form": form,
             "order_url": self._order_url(order.pk),
+            "order_form_id": "order-edit-form",
         }
         return TemplateResponse(request, "admin/orders/order/edit_form.html", context)
 

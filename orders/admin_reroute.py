@@ -208,5 +208,6 @@ def reroute_view(
         "needed": needed,
         "route_map": _map(order, preview),
         "line_numbers": {pk: (line.line_number, line.sku) for pk, line in preview.lines.items()},
+        "order_form_id": "reroute-form",
     }
     return TemplateResponse(request, "admin/orders/order/reroute.html", context)
