@@ -236,13 +236,12 @@ class InboundReceiveView(APIView):
         inbound = get_object_or_404(_channel_inbound(request), pk=pk)
         data = s.InboundReceiveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        inbound = services.inbound_receive(
+        services.inbound_receive(
             inbound_id=inbound.pk,
             quantity=data.validated_data["quantity"],
             actor=request_actor(request),
         )
-        inbound.refresh_from_db()
-        return Response(s.InboundOutputSerializer(inbound).data)
+        return _inbound_answer(inbound)
 
 
 class InboundDetailView(APIView):
@@ -265,14 +264,13 @@ class InboundDetailView(APIView):
         inbound = get_object_or_404(_channel_inbound(request), pk=pk)
         data = s.InboundUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        inbound = services.inbound_update(
+        services.inbound_update(
             inbound_id=inbound.pk,
             expected_date=data.validated_data.get("expected_date"),
             quantity=data.validated_data.get("quantity"),
             actor=request_actor(request),
         )
-        inbound.refresh_from_db()
-        return Response(s.InboundOutputSerializer(inbound).data)
+        return _inbound_answer(inbound)
 
 
 class InboundCancelView(APIView):
@@ -286,6 +284,12 @@ class InboundCancelView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         inbound = get_object_or_404(_channel_inbound(request), pk=pk)
-        inbound = services.inbound_cancel(inbound_id=inbound.pk, actor=request_actor(request))
-        inbound.refresh_from_db()
-        return Response(s.InboundOutputSerializer(inbound).data)
+        services.inbound_cancel(inbound_id=inbound.pk, actor=request_actor(request))
+        return _inbound_answer(inbound)
+
+
+def _inbound_answer(inbound: InboundStock) -> Response:
+    """The inbound line as it is after a change (re-read: the service changed it in its own
+    transaction, with its pre-orders)."""
+    inbound.refresh_from_db()
+    return Response(s.InboundOutputSerializer(inbound).data)
