@@ -20,21 +20,10 @@ from inventory.models import StockLevel
 from orders import services
 from orders.events import EventType
 from orders.models import Fulfilment, FulfilmentState, Order, OrderState
-from tests.console_data import CONSOLE_PERMISSIONS, ConsoleWorld, console_world, staff_user
+from tests.console_data import CONSOLE_PERMISSIONS, ConsoleWorld, staff_user
 from tests.factories import TRACKING, ProductFactory, stock
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world() -> ConsoleWorld:
-    return console_world()
-
-
-@pytest.fixture
-def staff(client: Client) -> Client:
-    client.force_login(staff_user("alice", *CONSOLE_PERMISSIONS))
-    return client
 
 
 def order_url(order: Order) -> str:

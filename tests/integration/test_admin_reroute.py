@@ -5,26 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.messages import get_messages
-from django.test import Client
 from django.urls import reverse
 
 from inventory.models import Reservation
 from orders.models import FulfilmentState, Order
 from orders.services.reroute_preview import order_reroute_preview
-from tests.console_data import CONSOLE_PERMISSIONS, ConsoleWorld, console_world, staff_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world() -> ConsoleWorld:
-    return console_world()
-
-
-@pytest.fixture
-def staff(client: Client) -> Client:
-    client.force_login(staff_user("alice", *CONSOLE_PERMISSIONS))
-    return client
 
 
 def _url(order: Order) -> str:

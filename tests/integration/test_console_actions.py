@@ -16,21 +16,10 @@ from django.urls import reverse
 from oms.errors import OMSError
 from orders import rules, services
 from orders.models import Fulfilment, Order
-from tests.console_data import CONSOLE_PERMISSIONS, ConsoleWorld, console_world, staff_user
+from tests.console_data import ConsoleWorld, staff_user
 from tests.factories import ProductFactory, stock
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world() -> ConsoleWorld:
-    return console_world()
-
-
-@pytest.fixture
-def staff(client: Client) -> Client:
-    client.force_login(staff_user("alice", *CONSOLE_PERMISSIONS))
-    return client
 
 
 def _page(client: Client, order: Order) -> str:

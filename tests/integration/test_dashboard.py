@@ -15,14 +15,9 @@ from django.utils import timezone
 
 from orders import services
 from orders.models import CheckoutHold, Order, OrderState
-from tests.console_data import PASSWORD, ConsoleWorld, console_world
+from tests.console_data import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world() -> ConsoleWorld:
-    return console_world()
 
 
 def agent(username: str = "agnes") -> User:

@@ -16,15 +16,10 @@ from orders.models import Fulfilment, FulfilmentState, Order
 from orders.search import order_search_ids, orders_search
 from returns import services as return_services
 from returns.services import ReturnLineInput
-from tests.console_data import CONSOLE_PERMISSIONS, ConsoleWorld, console_world, staff_user
+from tests.console_data import CONSOLE_PERMISSIONS, ConsoleWorld, staff_user
 from tests.payments_helpers import reasons
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world() -> ConsoleWorld:
-    return console_world()
 
 
 def _other_order(world: ConsoleWorld) -> Order:
