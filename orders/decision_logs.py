@@ -24,32 +24,55 @@ DEFAULT_DIGITS = 4
 
 
 def _rounded(key: str, value: Any) -> Any:
-    if isinstance(value, float):
+    if type(value) is float:
         return round(value, DIGITS.get(key, DEFAULT_DIGITS))
     return value
 
 
 def decision_log_compact(log: dict[str, Any]) -> dict[str, Any]:
     """The log to store: per candidate without nulls, empty ratings, the "eligible" reason and
-    each rating's weight and weighted penalty (both follow from the strategy); figures rounded."""
+    each rating's weight and weighted penalty (both follow from the strategy); figures rounded.
+
+    Runs on every routing decision of intake (one entry per candidate location), so the loop
+    is written for speed; `tests/unit/test_decision_logs.py` holds it to the rules above."""
     if log.get("compact"):
         return log
-    candidates = []
+    candidates: list[dict[str, Any]] = []
+    append = candidates.append
+    digits = DIGITS.get
     for entry in log.get("candidates") or ():
         slim: dict[str, Any] = {}
         for key, value in entry.items():
-            if value is None or value == {}:
+            kind = type(value)
+            if kind is float:
+                value = round(value, digits(key, DEFAULT_DIGITS))
+            elif value is None:
                 continue
-            if key == "reason" and value == ELIGIBLE and entry.get("eliminated_by") is None:
+            elif kind is dict:
+                if not value:
+                    continue
+                if key == "ratings":
+                    value = {name: _rating(detail) for name, detail in value.items()}
+            elif key == "reason" and value == ELIGIBLE and entry.get("eliminated_by") is None:
                 continue
-            if key == "ratings":
-                value = {
-                    name: {k: _rounded(k, v) for k, v in detail.items() if k in ("raw", "penalty")}
-                    for name, detail in value.items()
-                }
-            slim[key] = _rounded(key, value)
-        candidates.append(slim)
+            slim[key] = value
+        append(slim)
     return {**log, "candidates": candidates, "compact": COMPACT_VERSION}
+
+
+def _rating(detail: dict[str, Any]) -> dict[str, Any]:
+    """A rating's raw value and penalty, rounded (weight and weighted follow from them)."""
+    if "raw" in detail and "penalty" in detail:  # the planner's shape: the common case
+        raw, penalty = detail["raw"], detail["penalty"]
+        return {
+            "raw": round(raw, _RAW_DIGITS) if type(raw) is float else raw,
+            "penalty": round(penalty, _PENALTY_DIGITS) if type(penalty) is float else penalty,
+        }
+    return {k: _rounded(k, v) for k, v in detail.items() if k in ("raw", "penalty")}
+
+
+_RAW_DIGITS = DIGITS["raw"]
+_PENALTY_DIGITS = DIGITS["penalty"]
 
 
 def decision_log_expand(log: dict[str, Any]) -> dict[str, Any]:

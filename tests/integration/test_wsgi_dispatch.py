@@ -77,3 +77,12 @@ def test_site_request_gets_the_site_middleware() -> None:
     assert status.startswith("200")
     assert headers["x-frame-options"] == ["DENY"]
     assert any(cookie.strip().startswith("csrftoken=") for cookie in headers["set-cookie"])
+
+
+def test_the_loaded_process_is_frozen_for_the_collector() -> None:
+    import gc
+
+    from oms.wsgi import GC_YOUNG_THRESHOLD, application  # noqa: F401  (built on import)
+
+    assert gc.get_freeze_count() > 10_000  # Django, the apps and every view
+    assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD
