@@ -11,9 +11,12 @@ its events.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from django.db import connection
+from django.db.models import Field
 from django.utils import timezone
 
 from oms.hub.publish import (
@@ -125,17 +128,27 @@ class EventRecorder:
                 )
             )
 
-    def flush(self) -> None:
+    def flush(self, order_fields: Sequence[str] = ()) -> None:
         """Write the collected events, the published messages with their deliveries and
-        the routing decisions (one statement on PostgreSQL, one per table elsewhere)."""
+        the routing decisions (one statement on PostgreSQL, one per table elsewhere).
+
+        `order_fields`: the order's fields to save in the same statement (intake's state,
+        strategy and event count: one round trip less). A plain UPDATE of those fields by
+        primary key, for an order this transaction created or holds locked."""
         if not self.pending and not self.decisions:
+            if order_fields:
+                self.order.save(update_fields=order_fields)
             return
         if connection.vendor == "postgresql":
             planned = plan_deliveries(self.published)
-            _insert_history(self.pending, self.published, planned, self.decisions)
+            _insert_history(
+                self.pending, self.published, planned, self.decisions, self.order, order_fields
+            )
             if planned:
                 nudge_workers_on_commit()
         else:
+            if order_fields:
+                self.order.save(update_fields=order_fields)
             OrderEvent.objects.bulk_create(self.pending)
             messages_publish(self.published)
             RoutingDecision.objects.bulk_create(self.decisions)
@@ -164,7 +177,7 @@ def message_body(
 # array literal, and escaping the quotes of an 18 KB decision log element by element cost
 # more CPU than the rest of the statement.
 _HISTORY_SQL = f"""
-WITH events AS (
+WITH {{order_update}}events AS (
     INSERT INTO {OrderEvent._meta.db_table}
         (order_id, sequence, type, actor, data, public, created_at)
     SELECT e.order_id, e.sequence, e.type, e.actor, e.data, e.public, %(now)s
@@ -185,14 +198,33 @@ decisions AS (
 """
 
 
+@cache
+def _history_sql(order_fields: tuple[str, ...]) -> tuple[str, tuple[Field, ...]]:
+    """The history statement, with an UPDATE of the order's `order_fields` in front."""
+    if not order_fields:
+        return _HISTORY_SQL.replace("{order_update}", ""), ()
+    fields = tuple(Order._meta.get_field(name) for name in order_fields)
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %(order_{f.column})s" for f in fields)
+    update = (
+        f"order_update AS (UPDATE {quote(Order._meta.db_table)} SET {assignments} "
+        "WHERE id = %(order_id)s),\n"
+    )
+    return _HISTORY_SQL.replace("{order_update}", update), fields
+
+
 def _insert_history(
     events: list[OrderEvent],
     published: list[MessageDraft],
     planned: list[PlannedDelivery],
     decisions: list[RoutingDecision],
+    order: Order,
+    order_fields: Sequence[str],
 ) -> None:
-    """Events, messages, deliveries and routing decisions in one round trip. JSON is
-    encoded as the models' JSONFields do (json.dumps, no custom encoder)."""
+    """Events, messages, deliveries and routing decisions (and the order's `order_fields`)
+    in one round trip. JSON is encoded as the models' JSONFields do (json.dumps, no custom
+    encoder)."""
+    sql, fields = _history_sql(tuple(order_fields))
     rows = {
         "events": [
             {
@@ -219,5 +251,10 @@ def _insert_history(
     params: dict[str, Any] = {name: json.dumps(value) for name, value in rows.items()}
     params.update(publish_sql_params(published, planned))
     params["now"] = timezone.now()
+    if fields:
+        params["order_id"] = order.pk
+        for f in fields:
+            value = f.pre_save(order, False)
+            params[f"order_{f.column}"] = f.get_db_prep_save(value, connection)
     with connection.cursor() as cursor:
-        cursor.execute(_HISTORY_SQL, params)
+        cursor.execute(sql, params)

@@ -62,30 +62,59 @@ def payments_lock(*, order: Order) -> list[Payment]:
     return list(Payment.objects.filter(order=order).order_by("pk").select_for_update())
 
 
-def payment_create_for_intake(
-    *, order: Order, status: str, actor: str, provider: str = "", reference: str = ""
-) -> Payment:
-    """The order's first payment, from the `payment_status` the shop sent with the order:
-    authorized or paid (captured) for the order total."""
-    total = order.total
-    authorized = total if status != PaymentStatus.PENDING and status != PaymentStatus.FAILED else 0
+@dataclass(frozen=True)
+class IntakePayment:
+    """The order's first payment as intake writes it, and its transactions in order."""
+
+    provider: str
+    reference: str
+    authorized: Decimal
+    captured: Decimal
+    refunded: Decimal
+    failed: bool
+    steps: tuple[tuple[str, Decimal], ...]  # (transaction kind, amount), amounts > 0
+
+
+def intake_payment(
+    *, total: Decimal, status: str, provider: str = "", reference: str = ""
+) -> IntakePayment:
+    """From the `payment_status` the shop sent with the order: authorized or paid (captured)
+    for the order total (refunded ones too), nothing for pending and failed payments."""
+    authorized = total if status not in (PaymentStatus.PENDING, PaymentStatus.FAILED) else ZERO
     captured = total if status in (PaymentStatus.PAID, *_REFUND_STATES) else ZERO
-    payment = Payment.objects.create(
-        order=order,
+    refunded = total if status == PaymentStatus.REFUNDED else ZERO
+    steps = (
+        (TransactionKind.AUTHORIZATION, authorized),
+        (TransactionKind.CAPTURE, captured),
+        (TransactionKind.REFUND, refunded),
+    )
+    return IntakePayment(
         provider=provider or "shop",
         reference=reference,
-        currency=order.currency,
         authorized=authorized,
         captured=captured,
-        refunded=total if status == PaymentStatus.REFUNDED else ZERO,
+        refunded=refunded,
         failed=status == PaymentStatus.FAILED,
+        steps=tuple((str(kind), amount) for kind, amount in steps if amount),
     )
-    steps = [(TransactionKind.AUTHORIZATION, authorized), (TransactionKind.CAPTURE, captured)]
-    steps.append((TransactionKind.REFUND, payment.refunded))
+
+
+def payment_create_for_intake(*, order: Order, draft: IntakePayment, actor: str) -> Payment:
+    """The order's first payment and its transactions through the ORM (intake's portable
+    path; on PostgreSQL orders.services.intake_rows writes them with the order)."""
+    payment = Payment.objects.create(
+        order=order,
+        provider=draft.provider,
+        reference=draft.reference,
+        currency=order.currency,
+        authorized=draft.authorized,
+        captured=draft.captured,
+        refunded=draft.refunded,
+        failed=draft.failed,
+    )
     PaymentTransaction.objects.bulk_create(
         PaymentTransaction(payment=payment, kind=kind, amount=amount, actor=actor)
-        for kind, amount in steps
-        if amount
+        for kind, amount in draft.steps
     )
     return payment
 

@@ -29,10 +29,10 @@ from ..events import EventRecorder
 from ..locks import stock_levels_lock
 from ..metrics import ORDERS_PLACED, ORDERS_REFUSED
 from ..models import CheckoutHold, DeliveryType, Order, OrderLine, OrderState, PaymentStatus
-from ..payments.services import payment_create_for_intake
+from ..payments.services import intake_payment
 from ..waiting_wake import waiting_order_wake
 from .allocation import RoutingOutcome, allocate
-from .intake_lines import order_lines_create
+from .intake_rows import order_rows_create
 from .waiting_limit import waiting_supply_admits
 
 
@@ -178,21 +178,23 @@ def _order_create(*, channel: Channel, data: OrderInput, actor: str) -> PlacedOr
         payment_status=data.payment_status,
         priority=data.priority,
     )
-    order.save()
-    payment_create_for_intake(
+    lines = order_rows_create(
         order=order,
-        status=data.payment_status,
+        lines=data.lines,
+        payment=intake_payment(
+            total=order.total,
+            status=data.payment_status,
+            provider=data.payment_provider,
+            reference=data.payment_reference,
+        ),
         actor=actor,
-        provider=data.payment_provider,
-        reference=data.payment_reference,
     )
-    return _route_new_order(order=order, data=data, actor=actor, hold=hold)
+    return _route_new_order(order=order, lines=lines, actor=actor, hold=hold)
 
 
 def _route_new_order(
-    *, order: Order, data: OrderInput, actor: str, hold: CheckoutHold | None
+    *, order: Order, lines: list[OrderLine], actor: str, hold: CheckoutHold | None
 ) -> PlacedOrder:
-    lines = order_lines_create(order=order, lines=data.lines)
     by_id = {line.pk: line for line in lines}
     events = EventRecorder(order, actor)
     events.add(
@@ -234,10 +236,9 @@ def _route_new_order(
         events.add(
             et.OrderRouted(strategy=order.strategy_name, fulfilments=len(outcome.fulfilments))
         )
-    order.save(
-        update_fields=["state", "waiting_since", "strategy_version", "strategy_name", "event_count"]
+    events.flush(
+        order_fields=("state", "waiting_since", "strategy_version", "strategy_name", "event_count")
     )
-    events.flush()
     if order.state == OrderState.WAITING:
         waiting_order_wake(order_id=order.pk)
     return PlacedOrder(order=order, lines=lines, outcome=outcome)
