@@ -1,8 +1,13 @@
-"""Database helpers the apps share: which constraint an IntegrityError broke, on any backend."""
+"""Database helpers the apps share: which constraint an IntegrityError broke, on any backend;
+INSERT statements of model objects for hand-written multi-table statements."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, models
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from django.db import IntegrityError, connection, models
 
 
 def violates_constraint(exc: IntegrityError, model: type[models.Model], name: str) -> bool:
@@ -30,3 +35,40 @@ def violates_constraint(exc: IntegrityError, model: type[models.Model], name: st
         return False
     failed = [part.strip() for part in message[len(prefix) :].split(",")]
     return failed == [f"{table}.{column}" for column in columns]
+
+
+@cache
+def _insert_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
+    return tuple(
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and not getattr(f, "generated", False)
+    )
+
+
+def insert_values_sql(
+    model: type[models.Model], objs: Sequence[models.Model]
+) -> tuple[str, list[Any]]:
+    """`INSERT INTO <table> (<columns>) VALUES (...), ...` with its parameters, for unsaved
+    `objs`, to use inside a larger statement (a `WITH ... AS (... RETURNING id)`).
+
+    Every concrete column but the primary key, each value as Django's own INSERT makes it:
+    the field's `pre_save` (defaults, `auto_now_add`, which also sets the attribute on the
+    object) and then `get_db_prep_save` (JSON, decimals). Ids come back in `objs`' order when
+    the caller adds `RETURNING id` (PostgreSQL assigns them in VALUES order)."""
+    fields = _insert_fields(model)
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"({', '.join(quote(str(f.column)) for f in fields)}) VALUES {', '.join([row] * len(objs))}"
+    )
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    return sql, params
+
+
+def mark_saved(obj: models.Model, pk: int) -> None:
+    """An object written by hand-made SQL: its primary key, and saved as the ORM marks it."""
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias

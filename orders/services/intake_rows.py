@@ -2,11 +2,12 @@
 the payment's transactions, and its lines with the SKU lookup in them.
 
 On PostgreSQL one `WITH ... INSERT` writes them all (instead of four round trips through the
-ORM): the order row's values come from the model's own fields (`pre_save`, then
-`get_db_prep_save`, as Django's INSERT does, so defaults, `auto_now_add` and JSON stay the
-ORM's), the other tables from the column lists below. A line whose SKU is unknown or inactive
-returns no row, and the UnknownSku raised for it rolls back the caller's transaction, the
-order and payment rows with it. Elsewhere the ORM twin does the same in five queries.
+ORM): the order row's values come from the model's own fields (`oms.db.insert_values_sql`:
+`pre_save`, then `get_db_prep_save`, as Django's INSERT does, so defaults, `auto_now_add`
+and JSON stay the ORM's), the other tables' from the column lists below. A line whose SKU is
+unknown or inactive returns no row, and the UnknownSku raised for it rolls back the caller's
+transaction, the order and payment rows with it.
+Elsewhere the ORM twin does the same in five queries.
 `tests/integration/test_intake_rows.py` holds the two equal and the column lists to the models.
 """
 
@@ -14,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from functools import cache
 from typing import Protocol
 
 from django.db import connection
 from django.utils import timezone
 
 from inventory.models import Product
+from oms.db import insert_values_sql, mark_saved
 from routing.errors import UnknownSku
 
 from ..errors import UNKNOWN_SKU_MESSAGE
@@ -58,7 +59,7 @@ TRANSACTION_COLUMNS = ("payment_id", "kind", "amount", "psp_reference", "actor",
 
 _SQL = """
 WITH o AS (
-    INSERT INTO {order} ({order_columns}) VALUES ({order_values}) RETURNING id
+    {order_insert} RETURNING id
 ),
 pay AS (
     INSERT INTO {payment} ({payment_columns})
@@ -97,28 +98,16 @@ class LineData(Protocol):
     def unit_price(self) -> Decimal: ...
 
 
-@cache
-def _statement() -> tuple[str, tuple]:
-    """The statement and the order fields whose values fill its VALUES list (built once)."""
-    fields = tuple(
-        f
-        for f in Order._meta.concrete_fields
-        if not f.primary_key and not getattr(f, "generated", False)
-    )
-    ops = connection.ops
-    sql = _SQL.format(
-        order=ops.quote_name(Order._meta.db_table),
-        order_columns=", ".join(ops.quote_name(f.column) for f in fields),
-        order_values=", ".join(["%s"] * len(fields)),
-        payment=Payment._meta.db_table,
-        payment_columns=", ".join(PAYMENT_COLUMNS),
-        transaction=PaymentTransaction._meta.db_table,
-        transaction_columns=", ".join(TRANSACTION_COLUMNS),
-        line=OrderLine._meta.db_table,
-        line_columns=", ".join(LINE_COLUMNS),
-        product=Product._meta.db_table,
-    )
-    return sql, fields
+_SQL = _SQL.format(
+    order_insert="{order_insert}",
+    payment=Payment._meta.db_table,
+    payment_columns=", ".join(PAYMENT_COLUMNS),
+    transaction=PaymentTransaction._meta.db_table,
+    transaction_columns=", ".join(TRANSACTION_COLUMNS),
+    line=OrderLine._meta.db_table,
+    line_columns=", ".join(LINE_COLUMNS),
+    product=Product._meta.db_table,
+)
 
 
 def order_rows_create(
@@ -130,8 +119,8 @@ def order_rows_create(
     order's transaction."""
     if connection.vendor != "postgresql":
         return order_rows_create_orm(order=order, lines=lines, payment=payment, actor=actor)
-    sql, fields = _statement()
-    params: list = [f.get_db_prep_save(f.pre_save(order, True), connection) for f in fields]
+    order_insert, params = insert_values_sql(Order, [order])
+    sql = _SQL.replace("{order_insert}", order_insert)
     now = timezone.now()
     params += [
         payment.provider,
@@ -154,9 +143,7 @@ def order_rows_create(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    order.pk = rows[0][0]
-    order._state.adding = False
-    order._state.db = connection.alias
+    mark_saved(order, rows[0][0])
     rows = [row for row in rows if row[1] is not None]
     if len(rows) != len(lines):
         found = {number for _, _, number, _ in rows}
@@ -165,7 +152,6 @@ def order_rows_create(
     created = []
     for (_, pk, number, product_id), line in zip(rows, lines, strict=True):
         row = OrderLine(
-            pk=pk,
             order=order,
             line_number=number,
             product_id=product_id,
@@ -175,8 +161,7 @@ def order_rows_create(
             cancelled_quantity=0,
             unit_price=line.unit_price,
         )
-        row._state.adding = False
-        row._state.db = connection.alias
+        mark_saved(row, pk)
         created.append(row)
     return created
 
