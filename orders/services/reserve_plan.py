@@ -19,6 +19,7 @@ from routing.selectors import Snapshot
 
 from ..models import Fulfilment, FulfilmentLine, Order, OrderLine
 from .extension import ExtensionKey, extension_key
+from .fulfilment_rows import fulfilment_rows_create
 
 
 def holder_for(line: OrderLine) -> str:
@@ -102,26 +103,25 @@ def reserve_plan(
         return part.available_on is None and extension_key(part) in extend
 
     created = iter(
-        Fulfilment.objects.bulk_create(
-            [
-                Fulfilment(
-                    order=order,
-                    location_id=part.location_id,
-                    transfer_to_id=part.transfer_to_location_id,
-                    distance_km=part.distance_km,
-                    cost=Decimal(str(round(part.cost, 2))),
-                    promised_date=part.available_on,
-                    awaiting_stock=part.available_on is not None,
-                )
-                for part in plan.fulfilments
-                if not joins(part)
-            ]
-        )
+        [
+            Fulfilment(
+                order=order,
+                location_id=part.location_id,
+                transfer_to_id=part.transfer_to_location_id,
+                distance_km=part.distance_km,
+                cost=Decimal(str(round(part.cost, 2))),
+                promised_date=part.available_on,
+                awaiting_stock=part.available_on is not None,
+            )
+            for part in plan.fulfilments
+            if not joins(part)
+        ]
     )
     fulfilments: list[Fulfilment] = []
     extended: list[Fulfilment] = []
     fulfilment_lines: list[FulfilmentLine] = []
-    by_fulfilment: dict[int, list[FulfilmentLine]] = {}
+    # Per touched fulfilment, in plan order (new ones get their keys when written).
+    touched: list[tuple[Fulfilment, list[FulfilmentLine]]] = []
     stock_index = inbound_index = 0
     for part, part_pieces in zip(plan.fulfilments, pieces, strict=True):
         if joins(part):
@@ -130,7 +130,8 @@ def reserve_plan(
         else:
             fulfilment = next(created)
             fulfilments.append(fulfilment)
-        planned_lines = by_fulfilment[fulfilment.pk] = []
+        planned_lines: list[FulfilmentLine] = []
+        touched.append((fulfilment, planned_lines))
         for planned, line_pieces in zip(part.lines, part_pieces, strict=True):
             for inbound_id, quantity in line_pieces:
                 fl = FulfilmentLine(
@@ -144,7 +145,8 @@ def reserve_plan(
                     inbound_index += 1
                 fulfilment_lines.append(fl)
                 planned_lines.append(fl)
-    FulfilmentLine.objects.bulk_create(fulfilment_lines)
+    fulfilment_rows_create(fulfilments, fulfilment_lines)
+    by_fulfilment = {fulfilment.pk: planned for fulfilment, planned in touched}
     return fulfilments, by_fulfilment, extended
 
 

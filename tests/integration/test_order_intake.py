@@ -395,7 +395,7 @@ def test_intake_query_count_is_bounded_and_independent_of_network_size(
 
     # The ORM twins on SQLite write events, outbox messages and deliveries with one
     # bulk_create each instead of one statement: a few more, still independent of the network.
-    budget = 20 if connection.vendor == "postgresql" else 26
+    budget = 10 if connection.vendor == "postgresql" else 26
     with django_assert_max_num_queries(budget) as small_queries:
         order = place_order(small, *lines)
     with CaptureQueriesContext(connection) as large_queries:

@@ -93,7 +93,8 @@ def test_every_key_an_agent_is_given_finds_the_order(world):
         "+49 89 555-0100": second,  # customer phone, typed with separators
         "+49895550100": second,
         "+49 89 555 0199": second,  # the shipping address's phone
-        f"#{fulfilment.pk}": first,  # fulfilment number
+        # Fulfilment number; "#n" is also order number n, and the two sequences may meet.
+        f"#{fulfilment.pk}": first | (second if other.pk == fulfilment.pk else set()),
         "RET-555": first,  # the return parcel's tracking number
         "Nobody": set(),
         "": {"WEB-1001", "WEB-2002"},
