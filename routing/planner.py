@@ -160,8 +160,14 @@ def plan_order(
     candidates: Sequence[Candidate],
     strategy: StrategyConfig,
     inbound: Sequence[Candidate] = (),
+    *,
+    explained: bool = False,
 ) -> Plan:
     """Route one order: choose locations and quantities, and explain the choice.
+
+    ``explained``: the caller reads the decision log anyway (order routing stores it), so
+    the single-location shortcut is skipped: the log needs the full pipeline, which then runs
+    once instead of after the shortcut. The plan is the same either way.
 
     ``inbound`` (pre-orders, ship to address only): candidates standing for sellable inbound
     stock (``Candidate.inbound_at``). They are used only when the on-hand candidates cannot
@@ -191,13 +197,13 @@ def plan_order(
     )
     if request.delivery_type != SHIP:
         return plan_click_collect(run)
-    plan = _plan_ship(run)
+    plan = _plan_ship(run, explained)
     if plan.routable or not inbound or request.forced_location_id is not None:
         return plan
     return _plan_ship_with_inbound(run, inbound)
 
 
-def _plan_ship(run: Run) -> Plan:
+def _plan_ship(run: Run, explained: bool = False) -> Plan:
     request, strategy = run.request, run.strategy
     dest = request.destination
     max_parts = run.max_parts
@@ -213,7 +219,7 @@ def _plan_ship(run: Run) -> Plan:
         channel_id=request.channel_id,
         max_distance_km=strategy.max_distance_km,
     )
-    single = best_single(run.candidates, ctx, strategy)
+    single = None if explained else best_single(run.candidates, ctx, strategy)
     if single is None:
         return _ship_plan(*_solve_ship(run, ctx))
     lines = run.lines

@@ -155,13 +155,16 @@ def plan_quantities(
         preferred = preferred_plan(request, snapshot.candidates, chosen.config, extend)
         if preferred is not None:
             return preferred, chosen, snapshot
-    plan = plan_order(request, snapshot.candidates, chosen.config)
+    # Routing an order always stores its decision log: plan with the explanation at once.
+    plan = plan_order(request, snapshot.candidates, chosen.config, explained=True)
     if not plan.routable and order.channel.sell_inbound and forced_location_id is None:
         # Pre-orders: only now the inbound stand-ins (one query); the planner prefers on
         # hand anyway, so an order stock on hand covers never pays for them.
         snapshot = snapshot_with_inbound(snapshot, channel=order.channel)
         if snapshot.inbound:
-            plan = plan_order(request, snapshot.candidates, chosen.config, snapshot.inbound)
+            plan = plan_order(
+                request, snapshot.candidates, chosen.config, snapshot.inbound, explained=True
+            )
     return plan, chosen, snapshot
 
 

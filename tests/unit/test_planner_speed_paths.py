@@ -200,6 +200,33 @@ def test_the_plan_is_the_one_its_decision_log_explains(scenario):
         assert (entry["total_penalty"] is None) == (entry["eliminated_by"] is not None)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shortcut_networks())
+def test_an_explained_plan_is_the_shortcut_plan_and_log(scenario):
+    req, cands, strategy = scenario
+    quick, explained = (
+        plan_order(req, cands, strategy),
+        plan_order(req, cands, strategy, explained=True),
+    )
+    assert (explained.routable, explained.fulfilments, explained.unallocated) == (
+        quick.routable, quick.fulfilments, quick.unallocated,
+    )  # fmt: skip
+    assert (explained.reasons, explained.optimal) == (quick.reasons, quick.optimal)
+    assert explained.decision_log == quick.decision_log
+
+
+def test_an_explained_plan_skips_the_shortcut(monkeypatch):
+    cands = [candidate(1, {"A": 5}, base_cost=3.0), candidate(2, {"A": 5}, base_cost=2.0)]
+
+    def no_shortcut(*args, **kwargs):
+        raise AssertionError("the shortcut ran for an explained plan")
+
+    monkeypatch.setattr(planner, "best_single", no_shortcut)
+    plan = plan_order(request(line("l1", "A", 2)), cands, StrategyConfig(), explained=True)
+    assert [f.location_id for f in plan.fulfilments] == [2]
+    assert plan.decision_log["chosen"]["location_ids"] == [2]
+
+
 def test_the_shortcut_plans_without_the_full_pipeline_and_explains_with_it(monkeypatch):
     cands = [
         candidate(1, {"A": 5}, base_cost=3.0),
