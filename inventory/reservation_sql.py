@@ -24,59 +24,19 @@ from typing import Any
 
 from django.db import connection
 
-from .models import Reservation, StockLevel, StockMovement
+from .models import Reservation, StockMovement
 
-_LEVEL = StockLevel._meta.db_table
-_RESERVATION = Reservation._meta.db_table
-_MOVEMENT = StockMovement._meta.db_table
-
-_ONE_LEVEL = f"""
-granted AS (
-    UPDATE {_LEVEL} AS s SET reserved = s.reserved + %(qty)s
-    WHERE s.id = %(level)s AND s.on_hand >= s.reserved + s.safety_stock + %(qty)s
-    RETURNING s.id
-),
-verdict AS (SELECT count(*) > 0 AS ok FROM granted),"""
-
-_SEVERAL_LEVELS = f"""
-wanted (level_id, qty) AS (SELECT * FROM unnest(%(levels)s::bigint[], %(qtys)s::integer[])),
-locked AS MATERIALIZED (
-    SELECT s.id FROM {_LEVEL} AS s WHERE s.id = ANY(%(levels)s::bigint[])
-    ORDER BY s.id FOR NO KEY UPDATE
-),
-all_locked AS MATERIALIZED (SELECT count(*) AS n FROM locked),
-granted AS (
-    UPDATE {_LEVEL} AS s SET reserved = s.reserved + w.qty
-    FROM wanted AS w, all_locked AS a
-    WHERE s.id = w.level_id AND a.n > 0
-      AND s.on_hand >= s.reserved + s.safety_stock + w.qty
-    RETURNING s.id
-),
-verdict AS (SELECT count(*) = cardinality(%(levels)s::bigint[]) AS ok FROM granted),"""
-
-_WRITES = f"""
-requested (ord, level_id, qty, holder) AS (
-    SELECT * FROM unnest(
-        %(ords)s::integer[], %(req_levels)s::bigint[], %(req_qtys)s::integer[], %(holders)s::text[]
-    )
-),
-reservations AS (
-    INSERT INTO {_RESERVATION} (stock_level_id, quantity, holder, status, created_at, closed_at)
-    SELECT r.level_id, r.qty, r.holder, %(active)s, %(now)s, NULL
-    FROM requested AS r, verdict AS v WHERE v.ok ORDER BY r.ord
-    RETURNING id, stock_level_id, quantity, holder
-),
-movements AS (
-    INSERT INTO {_MOVEMENT} (stock_level_id, kind, on_hand_delta, reserved_delta,
-        safety_stock_delta, reason, reference, actor, reservation_id, created_at)
-    SELECT res.stock_level_id, %(kind)s, 0, res.quantity, 0, '',
-        COALESCE(NULLIF(%(reference)s, ''), res.holder), %(actor)s, res.id, %(now)s
-    FROM reservations AS res ORDER BY res.id
+# The statement itself is the PL/pgSQL functions of migration
+# inventory/0006_reservation_functions (one generic plan per connection instead of planning
+# on every call; the rules above are theirs).
+_RESERVE = (
+    "%(ords)s::integer[], %(req_levels)s::bigint[], %(req_qtys)s::integer[], "
+    "%(holders)s::text[], %(active)s, %(kind)s, %(reference)s, %(actor)s, %(now)s)"
 )
-SELECT (SELECT ok FROM verdict),
-       (SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM reservations),
-       (SELECT coalesce(array_agg(stock_level_id ORDER BY id), '{{}}') FROM reservations),
-       (SELECT coalesce(array_agg(holder ORDER BY id), '{{}}') FROM reservations)"""
+_ONE_LEVEL = "SELECT * FROM oms_reserve_one(%(level)s::bigint, %(qty)s::integer, " + _RESERVE
+_SEVERAL_LEVELS = (
+    "SELECT * FROM oms_reserve_many(%(levels)s::bigint[], %(qtys)s::integer[], " + _RESERVE
+)
 
 
 @dataclass(frozen=True)
@@ -115,13 +75,13 @@ def reserve_levels(
         "now": now,
     }
     if len(levels) == 1:
-        head = _ONE_LEVEL
+        sql = _ONE_LEVEL
         params.update(level=levels[0], qty=per_level[levels[0]])
     else:
-        head = _SEVERAL_LEVELS
+        sql = _SEVERAL_LEVELS
         params.update(levels=levels, qtys=[per_level[level] for level in levels])
     with connection.cursor() as cursor:
-        cursor.execute("WITH " + head + _WRITES, params)
+        cursor.execute(sql, params)
         ok, ids, levels_of, holders = cursor.fetchone()
     rows = [
         ReservedRow(id=pk, stock_level_id=level, holder=holder)

@@ -20,6 +20,9 @@ from django.db import models
 # Every module with hand-written SQL that writes (the README lists them with their ORM twins).
 RAW_SQL_MODULES = [
     "inventory.reservation_sql",
+    "inventory.migrations.0006_reservation_functions",
+    "orders.services.intake_rows",
+    "orders.services.fulfilment_rows",
     "inventory.stock_import.postgres",
     "inventory.stock_import.service",
     "inventory.services.feeds",
@@ -29,11 +32,15 @@ RAW_SQL_MODULES = [
 ]
 # The modules whose statements insert rows.
 INSERTING_MODULES = [
-    "inventory.reservation_sql",
+    "inventory.migrations.0006_reservation_functions",  # the reservation statement
+    "orders.services.intake_rows",
+    "orders.services.fulfilment_rows",
     "inventory.stock_import.postgres",
     "orders.events",
     "oms.hub.publish",
 ]
+# Their statements are module constants built from column lists at import: read at run time.
+BUILT_AT_IMPORT = {"orders.services.intake_rows", "orders.services.fulfilment_rows"}
 
 INSERT = re.compile(r"INSERT\s+INTO\s+([a-z_][a-z0-9_]*)\s*\(([^)]*)\)", re.IGNORECASE)
 
@@ -70,10 +77,34 @@ def _resolved_source(module_name: str) -> str:
     return re.sub(r"\{(\w+)\}", constant, source)
 
 
+def _function_bodies(module_name: str) -> str:
+    """A migration's SQL function bodies with the tables they name filled in."""
+    module = importlib.import_module(module_name)
+    tables = {
+        "level": "inventory_stocklevel",
+        "reservation": "inventory_reservation",
+        "movement": "inventory_stockmovement",
+    }
+    return "\n".join(body.format(**tables) for _name, _args, _result, body, _v in module.FUNCTIONS)
+
+
+def _module_strings(module_name: str) -> str:
+    """The module's string constants as they are at run time (statements built from column
+    lists at import)."""
+    module = importlib.import_module(module_name)
+    return "\n".join(value for value in vars(module).values() if isinstance(value, str))
+
+
 def _inserts(module_name: str) -> list[tuple[str, list[str]]]:
+    if ".migrations." in module_name:
+        sql = _function_bodies(module_name)
+    elif module_name in BUILT_AT_IMPORT:
+        sql = _module_strings(module_name)
+    else:
+        sql = _resolved_source(module_name)
     return [
-        (table, [c.strip() for c in columns.split(",") if c.strip()])
-        for table, columns in INSERT.findall(_resolved_source(module_name))
+        (table, [c.strip().strip('"') for c in columns.split(",") if c.strip()])
+        for table, columns in INSERT.findall(sql)
     ]
 
 
