@@ -11,10 +11,10 @@ published message carries.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+from .plain_data import dataclass_data
 
 
 @dataclass(frozen=True)
@@ -28,35 +28,7 @@ class OrderEventData:
     def as_data(self) -> dict[str, Any]:
         """The payload as plain data, copied: `dataclasses.asdict`'s answer, without its
         generic recursion (every order event passes here)."""
-        return {name: _plain(getattr(self, name)) for name in _field_names(type(self))}
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
-
-
-_ATOMS = frozenset({str, int, float, bool, type(None)})
-
-
-def _plain(value: Any) -> Any:
-    kind = type(value)
-    if kind in _ATOMS:
-        return value
-    if kind is list:
-        return [_plain(item) for item in value]
-    if kind is dict:
-        return {_plain(k): _plain(v) for k, v in value.items()}
-    if kind is tuple:
-        return tuple(_plain(item) for item in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    return copy.deepcopy(value)
+        return dataclass_data(self)
 
 
 EVENT_TYPES: dict[str, type[OrderEventData]] = {}
