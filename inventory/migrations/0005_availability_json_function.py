@@ -65,7 +65,8 @@ BODY = """
 """
 
 
-def create(apps, schema_editor):  # type: ignore[no-untyped-def]
+def create(apps, schema_editor, body=BODY, settings=""):  # type: ignore[no-untyped-def]
+    """Also 0007's, with its body and settings."""
     if schema_editor.connection.vendor != "postgresql":
         return
     location = apps.get_model("inventory", "Location")
@@ -78,8 +79,8 @@ def create(apps, schema_editor):  # type: ignore[no-untyped-def]
     }
     schema_editor.execute(
         f"CREATE OR REPLACE FUNCTION {FUNCTION}({ARGUMENTS}) RETURNS text "
-        "LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $body$ "
-        f"BEGIN RETURN ({BODY.format(**tables)}); END $body$"
+        f"LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan {settings} AS $body$ "
+        f"BEGIN RETURN ({body.format(**tables)}); END $body$"
     )
 
 
