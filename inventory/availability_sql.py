@@ -80,8 +80,8 @@ ORDER BY 2, 1, 9, 5
 # inventory/0005_availability_json_function (there with its statement and why it is a function:
 # one generic plan per connection instead of planning on every call). Row values become objects
 # with their column names as keys (compact, in column order); SKUs in the order asked.
-_JSON_SQL = (
-    "SELECT oms_availability_json(%(skus)s::text[], %(channel)s, %(locations)s, %(inbound)s, "
+_JSON_CALL = (
+    "oms_availability_json(%(skus)s::text[], %(channel)s, %(locations)s, %(inbound)s, "
     "%(open)s, %(sell)s, %(today)s::date, %(h_warehouse)s, %(h_store)s, %(h_supplier)s, "
     "%(h_default)s, %(buffer)s)"
 )
@@ -92,16 +92,27 @@ def availability_json(
 ) -> str:
     """The API's availability answer as JSON text (PostgreSQL only), SKUs deduplicated in the
     order asked, the channel's buffer applied."""
+    expression, params = availability_json_call(
+        channel=channel,
+        skus=skus,
+        include_inbound=include_inbound,
+        include_locations=include_locations,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            _JSON_SQL,
-            {
-                **_parameters(channel, include_inbound, include_locations),
-                "skus": list(dict.fromkeys(skus)),
-                "buffer": channel.availability_buffer,
-            },
-        )
+        cursor.execute(f"SELECT {expression}", params)
         return str(cursor.fetchone()[0])
+
+
+def availability_json_call(
+    *, channel: Channel, skus: Sequence[str], include_inbound: bool, include_locations: bool
+) -> tuple[str, dict[str, Any]]:
+    """`availability_json` as an SQL expression and its named parameters, for a statement
+    that asks something else too (the API key's check: oms/api/key_in_statement.py)."""
+    return _JSON_CALL, {
+        **_parameters(channel, include_inbound, include_locations),
+        "skus": list(dict.fromkeys(skus)),
+        "buffer": channel.availability_buffer,
+    }
 
 
 def _parameters(channel: Channel, include_inbound: bool, include_locations: bool) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 from django.db.models import F, QuerySet, Sum, Value
@@ -14,7 +15,13 @@ from django.utils import timezone
 
 from oms.models import Channel
 
-from .availability_sql import LEVEL, TOTAL, availability_json, availability_rows
+from .availability_sql import (
+    LEVEL,
+    TOTAL,
+    availability_json,
+    availability_json_call,
+    availability_rows,
+)
 from .models import InboundStock, Location, Product, StockLevel, StockMovement
 
 
@@ -106,6 +113,22 @@ def availability_json_text(
     if connection.vendor != "postgresql":
         return None
     return availability_json(
+        channel=channel,
+        skus=skus,
+        include_inbound=include_inbound,
+        include_locations=include_locations,
+    )
+
+
+def availability_json_expression(
+    *, channel: Channel, skus: Sequence[str], include_inbound: bool, include_locations: bool
+) -> tuple[str, dict[str, Any]] | None:
+    """`availability_json_text` as an SQL expression with its named parameters, for a view
+    that evaluates it in a statement of its own (with the API key's check); None on other
+    databases."""
+    if connection.vendor != "postgresql":
+        return None
+    return availability_json_call(
         channel=channel,
         skus=skus,
         include_inbound=include_inbound,

@@ -15,6 +15,14 @@ instances per request (the check is one prepared statement that returns one shor
 
 The raw key is compared with the stored hash on every request, cached or not. Without
 PostgreSQL (the SQLite quickstart) there is no `xmin` and nothing is cached.
+
+A view whose answer is one SQL expression (availability, the hottest read) can ask the same
+question in its own statement instead: `cached_key` hands out the cached key once the secret
+matches, marked as not yet checked, and `value_if_current` evaluates the view's expression in
+one statement with the check, only when both versions are still the cached ones. One round
+trip instead of two; the answer and the check read the same snapshot. Any other outcome
+(another version, a revoked key, an error before the statement) goes through `api_key_lookup`
+before anything is answered (oms/api/key_in_statement.py).
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from __future__ import annotations
 import copy
 import hmac
 import threading
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection
 from django.db.models import Model
@@ -43,8 +51,64 @@ _CHECK_SQL = (
 )
 
 
+# The check and a view's expression in one statement: the expression is evaluated only when
+# both rows are still the cached versions (CASE evaluates its branch lazily). No row: the key
+# is revoked or unknown, or its channel inactive.
+_CURRENT_SQL = (
+    "SELECT v.current, CASE WHEN v.current THEN ({expression}) END FROM ("
+    "SELECT k.xmin::text || k.ctid::text = %(oms_key_version)s "
+    "AND c.xmin::text || c.ctid::text = %(oms_channel_version)s AS current "
+    "FROM {key} k JOIN {channel} c ON c.id = k.channel_id "
+    "WHERE k.prefix = %(oms_prefix)s AND k.revoked_at IS NULL AND c.active) v"
+)
+
+
+class Unchecked(NamedTuple):
+    """A cached key handed out before its rows were checked: the versions it was cached at."""
+
+    prefix: str
+    key_version: str
+    channel_version: str
+
+
 def _check_sql() -> str:
     return _CHECK_SQL.format(key=ApiKey._meta.db_table, channel=Channel._meta.db_table)
+
+
+def cached_key(*, prefix: str, raw_key: str) -> tuple[ApiKey, Unchecked] | None:
+    """A copy of the cached key with this prefix if `raw_key` matches its hash, without asking
+    the database; None when nothing is cached (then use `api_key_lookup`) or the secret does
+    not match. Whoever takes it must check it with `value_if_current` (or `api_key_lookup`)
+    before answering anything."""
+    hit = _entries.get(prefix)
+    if hit is None or not hmac.compare_digest(hit[2].key_hash, hash_api_key(raw_key)):
+        return None
+    return _copy(hit[2]), Unchecked(prefix, hit[0], hit[1])
+
+
+def value_if_current(
+    unchecked: Unchecked, expression: str, params: dict[str, Any]
+) -> tuple[bool, Any]:
+    """(True, the value of the SQL `expression`) when the key is unrevoked, its channel active
+    and both rows still the versions `unchecked` was cached at; (False, None) otherwise, and
+    the expression is not evaluated. `expression` takes named parameters (`params`)."""
+    sql = _CURRENT_SQL.format(
+        expression=expression, key=ApiKey._meta.db_table, channel=Channel._meta.db_table
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                **params,
+                "oms_prefix": unchecked.prefix,
+                "oms_key_version": unchecked.key_version,
+                "oms_channel_version": unchecked.channel_version,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None or not row[0]:
+        return False, None
+    return True, row[1]
 
 
 def api_key_lookup(*, prefix: str, raw_key: str) -> ApiKey | None:
