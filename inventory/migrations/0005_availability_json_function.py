@@ -17,6 +17,23 @@ ARGUMENTS = (
     "p_h_supplier integer, p_h_default integer, p_buffer integer"
 )
 
+# A SKU's open inbound stock by location and date (also 0007's).
+INBOUND_ROWS = """(
+            SELECT l.code AS location, i.expected_date,
+                   SUM(i.quantity_expected - i.quantity_received) AS quantity,
+                   SUM(i.quantity_reserved) AS reserved,
+                   CASE WHEN p_sell AND i.expected_date <= p_today::date + (CASE l.kind
+                            WHEN 'warehouse' THEN p_h_warehouse WHEN 'store' THEN p_h_store
+                            WHEN 'supplier' THEN p_h_supplier ELSE p_h_default END)
+                        THEN GREATEST(SUM(i.quantity_expected - i.quantity_received
+                                          - i.quantity_reserved), 0)
+                        ELSE 0 END AS sellable
+            FROM {inbound} i JOIN serving l ON l.id = i.location_id
+            WHERE p_inbound AND i.product_id = w.id AND i.status = p_open
+            GROUP BY l.code, l.kind, i.expected_date
+            HAVING SUM(i.quantity_expected - i.quantity_received) > 0
+        )"""
+
 BODY = """
     WITH wanted AS (
         SELECT a.ord, a.sku, p.id
@@ -41,21 +58,7 @@ BODY = """
     CROSS JOIN LATERAL (
         SELECT COALESCE(SUM(y.quantity), 0) AS quantity, COALESCE(SUM(y.sellable), 0) AS sellable,
                COALESCE(json_agg(y ORDER BY y.expected_date, y.location), '[]') AS items
-        FROM (
-            SELECT l.code AS location, i.expected_date,
-                   SUM(i.quantity_expected - i.quantity_received) AS quantity,
-                   SUM(i.quantity_reserved) AS reserved,
-                   CASE WHEN p_sell AND i.expected_date <= p_today::date + (CASE l.kind
-                            WHEN 'warehouse' THEN p_h_warehouse WHEN 'store' THEN p_h_store
-                            WHEN 'supplier' THEN p_h_supplier ELSE p_h_default END)
-                        THEN GREATEST(SUM(i.quantity_expected - i.quantity_received
-                                          - i.quantity_reserved), 0)
-                        ELSE 0 END AS sellable
-            FROM {inbound} i JOIN serving l ON l.id = i.location_id
-            WHERE p_inbound AND i.product_id = w.id AND i.status = p_open
-            GROUP BY l.code, l.kind, i.expected_date
-            HAVING SUM(i.quantity_expected - i.quantity_received) > 0
-        ) y
+        FROM {inbound_rows} y
     ) ib
     CROSS JOIN LATERAL (
         SELECT w.sku, w.id IS NOT NULL AS known, GREATEST(lv.total - p_buffer, 0) AS available,
@@ -77,10 +80,11 @@ def create(apps, schema_editor, body=BODY, settings=""):  # type: ignore[no-unty
         "serves": location._meta.get_field("channels").remote_field.through._meta.db_table,
         "inbound": apps.get_model("inventory", "InboundStock")._meta.db_table,
     }
+    statement = body.format(**tables, inbound_rows=INBOUND_ROWS.format(**tables))
     schema_editor.execute(
         f"CREATE OR REPLACE FUNCTION {FUNCTION}({ARGUMENTS}) RETURNS text "
         f"LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan {settings} AS $body$ "
-        f"BEGIN RETURN ({body.format(**tables)}); END $body$"
+        f"BEGIN RETURN ({statement}); END $body$"
     )
 
 

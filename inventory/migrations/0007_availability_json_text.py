@@ -61,21 +61,7 @@ BODY = """
     CROSS JOIN LATERAL (
         SELECT COALESCE(SUM(y.quantity), 0) AS quantity, COALESCE(SUM(y.sellable), 0) AS sellable,
                COALESCE(json_agg(y ORDER BY y.expected_date, y.location), '[]')::text AS items
-        FROM (
-            SELECT l.code AS location, i.expected_date,
-                   SUM(i.quantity_expected - i.quantity_received) AS quantity,
-                   SUM(i.quantity_reserved) AS reserved,
-                   CASE WHEN p_sell AND i.expected_date <= p_today::date + (CASE l.kind
-                            WHEN 'warehouse' THEN p_h_warehouse WHEN 'store' THEN p_h_store
-                            WHEN 'supplier' THEN p_h_supplier ELSE p_h_default END)
-                        THEN GREATEST(SUM(i.quantity_expected - i.quantity_received
-                                          - i.quantity_reserved), 0)
-                        ELSE 0 END AS sellable
-            FROM {inbound} i JOIN serving l ON l.id = i.location_id
-            WHERE p_inbound AND i.product_id = w.id AND i.status = p_open
-            GROUP BY l.code, l.kind, i.expected_date
-            HAVING SUM(i.quantity_expected - i.quantity_received) > 0
-        ) y
+        FROM {inbound_rows} y
     ) ib
 """
 
