@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+import orjson
 from django.db import IntegrityError, connection, models
 
 
@@ -72,3 +73,14 @@ def mark_saved(obj: models.Model, pk: int) -> None:
     obj.pk = pk
     obj._state.adding = False
     obj._state.db = connection.alias
+
+
+def json_param(value: Any) -> str:
+    """`value` as JSON text for a `%s::jsonb` parameter of a hand-written statement: what the
+    models' JSONFields store (json.dumps without a custom encoder), written by orjson, about
+    10x faster for an order's decision log (~11 KB: 150 -> 13 us). Only whitespace and
+    escaping differ, which jsonb does not keep; non-string keys are written as json.dumps
+    writes them. Two differences where json.dumps would not give valid JSON anyway: NaN and
+    infinities become null (json.dumps writes NaN, which PostgreSQL refuses), and dates and
+    dataclasses are written (json.dumps raises)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()

@@ -10,7 +10,6 @@ its events.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -19,6 +18,7 @@ from django.db import connection
 from django.db.models import Field
 from django.utils import timezone
 
+from oms.db import json_param
 from oms.hub.publish import (
     PUBLISH_DELIVERIES_INSERT,
     PUBLISH_MESSAGES_CTE,
@@ -222,8 +222,7 @@ def _insert_history(
     order_fields: Sequence[str],
 ) -> None:
     """Events, messages, deliveries and routing decisions (and the order's `order_fields`)
-    in one round trip. JSON is encoded as the models' JSONFields do (json.dumps, no custom
-    encoder)."""
+    in one round trip. JSON is encoded as the models' JSONFields do (`oms.db.json_param`)."""
     sql, fields = _history_sql(tuple(order_fields))
     rows = {
         "events": [
@@ -248,7 +247,7 @@ def _insert_history(
             for d in decisions
         ],
     }
-    params: dict[str, Any] = {name: json.dumps(value) for name, value in rows.items()}
+    params: dict[str, Any] = {name: json_param(value) for name, value in rows.items()}
     params.update(publish_sql_params(published, planned))
     params["now"] = timezone.now()
     if fields:

@@ -8,13 +8,13 @@ on-commit nudge for the workers; if the process dies before it, the sweep finds 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ..db import json_param
 from ..models import Delivery, OutboxMessage
 from .targets import MessageDraft, PlannedDelivery, plan_deliveries
 
@@ -111,7 +111,7 @@ def publish_sql_params(
     drafts: Sequence[MessageDraft], planned: Sequence[PlannedDelivery]
 ) -> dict[str, Any]:
     """Parameters for PUBLISH_MESSAGES_CTE + PUBLISH_DELIVERIES_INSERT (order events only).
-    JSON is encoded as the models' JSONFields do (json.dumps, no custom encoder)."""
+    JSON is encoded as the models' JSONFields do (`oms.db.json_param`)."""
     messages = [
         {
             "topic": d.topic,
@@ -134,7 +134,7 @@ def publish_sql_params(
         for p in planned
     ]
     return {
-        "messages": json.dumps(messages),
-        "deliveries": json.dumps(deliveries),
+        "messages": json_param(messages),
+        "deliveries": json_param(deliveries),
         "pending": Delivery.Status.PENDING,
     }
