@@ -37,6 +37,7 @@ INSERTING_MODULES = [
     "orders.services.fulfilment_rows",
     "inventory.stock_import.postgres",
     "orders.events",
+    "orders.idempotency",
     "oms.hub.publish",
 ]
 # Their statements are module constants built from column lists at import: read at run time.
