@@ -5,7 +5,7 @@ ORM twin (three queries) elsewhere; tests hold the two equal. One prepared state
 the SKU count (the SKUs are one array parameter), rows in answer order: stock levels by
 location code, then inbound by expected date and location code.
 
-`availability_json` is the API's answer itself, built by PostgreSQL (a function, see below):
+`availability_json_call` is the API's answer itself, built by PostgreSQL (a function, see below):
 the same figures as JSON text, in the shape `SkuAvailabilityOutputSerializer` documents (tests
 hold it equal to the selector's answer rendered). Building 2,500 location objects for 50 SKUs
 x 50 locations took Python most of the request; PostgreSQL builds them for a fraction of that.
@@ -87,17 +87,8 @@ _JSON_CALL = (
 )
 
 
-def availability_json(
-    *, channel: Channel, skus: Sequence[str], include_inbound: bool, include_locations: bool
-) -> str:
-    """The API's availability answer as JSON text (PostgreSQL only), SKUs deduplicated in the
-    order asked, the channel's buffer applied."""
-    expression, params = availability_json_call(
-        channel=channel,
-        skus=skus,
-        include_inbound=include_inbound,
-        include_locations=include_locations,
-    )
+def json_expression_value(expression: str, params: dict[str, Any]) -> str:
+    """The JSON text an `availability_json_call` expression evaluates to (PostgreSQL only)."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {expression}", params)
         return str(cursor.fetchone()[0])
@@ -106,8 +97,9 @@ def availability_json(
 def availability_json_call(
     *, channel: Channel, skus: Sequence[str], include_inbound: bool, include_locations: bool
 ) -> tuple[str, dict[str, Any]]:
-    """`availability_json` as an SQL expression and its named parameters, for a statement
-    that asks something else too (the API key's check: oms/api/key_in_statement.py)."""
+    """The API's availability answer as an SQL expression evaluating to its JSON text (SKUs
+    deduplicated in the order asked, the channel's buffer applied) and its named parameters;
+    a statement may ask something else too (the API key's check: oms/api/key_in_statement.py)."""
     return _JSON_CALL, {
         **_parameters(channel, include_inbound, include_locations),
         "skus": list(dict.fromkeys(skus)),

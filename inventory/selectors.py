@@ -18,9 +18,9 @@ from oms.models import Channel
 from .availability_sql import (
     LEVEL,
     TOTAL,
-    availability_json,
     availability_json_call,
     availability_rows,
+    json_expression_value,
 )
 from .models import InboundStock, Location, Product, StockLevel, StockMovement
 
@@ -100,32 +100,17 @@ def availability_for_channel(
     return list(results.values())
 
 
-def availability_json_text(
+def availability_json_expression(
     *,
     channel: Channel,
     skus: Sequence[str],
     include_inbound: bool = True,
     include_locations: bool = True,
-) -> str | None:
-    """`availability_for_channel` as the API's JSON text, built by PostgreSQL in the same
-    statement that reads the stock (inventory/availability_sql.py); None on other databases,
-    where the caller renders `availability_for_channel` itself."""
-    if connection.vendor != "postgresql":
-        return None
-    return availability_json(
-        channel=channel,
-        skus=skus,
-        include_inbound=include_inbound,
-        include_locations=include_locations,
-    )
-
-
-def availability_json_expression(
-    *, channel: Channel, skus: Sequence[str], include_inbound: bool, include_locations: bool
 ) -> tuple[str, dict[str, Any]] | None:
-    """`availability_json_text` as an SQL expression with its named parameters, for a view
-    that evaluates it in a statement of its own (with the API key's check); None on other
-    databases."""
+    """`availability_for_channel` as the API's JSON text, built by PostgreSQL in the same
+    statement that reads the stock (inventory/availability_sql.py): an SQL expression and its
+    named parameters, for a statement that may ask more (the API key's check). None on other
+    databases, where the caller renders `availability_for_channel` itself."""
     if connection.vendor != "postgresql":
         return None
     return availability_json_call(
@@ -134,6 +119,12 @@ def availability_json_expression(
         include_inbound=include_inbound,
         include_locations=include_locations,
     )
+
+
+def availability_json_text(**asked: Any) -> str | None:
+    """`availability_json_expression`'s answer (same arguments), evaluated on its own."""
+    statement = availability_json_expression(**asked)
+    return None if statement is None else json_expression_value(*statement)
 
 
 def _availability_sql(

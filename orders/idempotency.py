@@ -59,7 +59,8 @@ _CLAIM_SQL = (
 _STORE_SQL = f"""
 INSERT INTO {IdempotencyRecord._meta.db_table}
     (channel_id, key, scope, request_hash, completed, response_status, response_body, created_at)
-VALUES (%s, %s, %s, %s, true, %s, %s::jsonb, %s)
+VALUES (%(channel_id)s, %(key)s, %(scope)s, %(request_hash)s, %(completed)s,
+        %(response_status)s, %(response_body)s::jsonb, %(created_at)s)
 """
 
 
@@ -126,21 +127,20 @@ def _store(
     """The completed record, in the request's transaction. On PostgreSQL one hand-written
     INSERT with the body written by `oms.db.json_param` (the ORM's create cost 0.45 ms of
     Python per order, this ~0.1 ms); elsewhere the ORM."""
+    record = {
+        "channel_id": channel.pk,
+        "scope": scope,
+        "key": key,
+        "request_hash": fingerprint,
+        "completed": True,
+        "response_status": status,
+    }
     if connection.vendor != "postgresql":
-        IdempotencyRecord.objects.create(
-            channel=channel,
-            scope=scope,
-            key=key,
-            request_hash=fingerprint,
-            completed=True,
-            response_status=status,
-            response_body=body,
-        )
+        IdempotencyRecord.objects.create(**record, response_body=body)
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            _STORE_SQL,
-            [channel.pk, key, scope, fingerprint, status, json_param(body), timezone.now()],
+            _STORE_SQL, {**record, "response_body": json_param(body), "created_at": timezone.now()}
         )
 
 

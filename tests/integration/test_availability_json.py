@@ -1,5 +1,5 @@
 """The API's availability JSON built by PostgreSQL (inventory/availability_sql.py
-`availability_json`) equals `availability_for_channel` rendered by `availability_as_dict`."""
+`availability_json_call`) equals `availability_for_channel` rendered by `availability_as_dict`."""
 
 from __future__ import annotations
 
