@@ -22,6 +22,13 @@ class ChecksKeyInStatement(APIView):
 
     checks_key_in_statement = True  # read by ApiKeyAuthentication
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Permissions are decided before the statement, on the cached key: a scope could be
+        # granted on a stale copy. Only views that any valid key may call can use this.
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "required_scope", None):
+            raise TypeError(f"{cls.__name__}: a view with a required scope checks keys first")
+
     def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
         if unchecked_key(request) is not None:
             try:
