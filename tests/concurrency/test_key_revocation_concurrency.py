@@ -55,7 +55,9 @@ def test_no_read_after_the_revocation_commits_is_answered(api_key: str) -> None:
         thread.start()
     warm.wait()
     time.sleep(0.3)
-    ApiKey.objects.get().revoke()  # autocommit: committed when it returns
+    key = ApiKey.objects.get()
+    revoking = time.monotonic()
+    key.revoke()  # autocommit: committed when it returns
     revoked = time.monotonic()
     time.sleep(0.3)
     stop.set()
@@ -64,7 +66,8 @@ def test_no_read_after_the_revocation_commits_is_answered(api_key: str) -> None:
     assert not any(thread.is_alive() for thread in threads), "a reader hung"
     assert not errors, errors
 
-    before = [status for _, finished, status in results if finished < revoked]
+    # Reads that finished before the revocation started, and that started after it committed.
+    before = [status for _, finished, status in results if finished < revoking]
     after = [status for started, _, status in results if started > revoked]
     assert before and after, "the readers did not read on both sides of the revocation"
     assert set(before) == {200}
