@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import hmac
 import threading
+from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection
@@ -44,23 +45,37 @@ MAX_ENTRIES = 1024
 
 _entries: dict[str, tuple[str, str, ApiKey]] = {}  # prefix -> (key xmin, channel xmin, key)
 _lock = threading.Lock()
-_CHECK_SQL = (
-    "SELECT k.xmin::text || k.ctid::text, c.xmin::text || c.ctid::text "
+# A row version: the transaction that wrote it (`xmin`) and where it lives (`ctid`).
+_VERSIONS = "k.xmin::text || k.ctid::text", "c.xmin::text || c.ctid::text"
+# The key by its prefix, unrevoked, with its channel, active.
+_ACTIVE_KEY = (
     "FROM {key} k JOIN {channel} c ON c.id = k.channel_id "
-    "WHERE k.prefix = %s AND k.revoked_at IS NULL AND c.active"
+    "WHERE k.prefix = {prefix} AND k.revoked_at IS NULL AND c.active"
 )
 
 
-# The check and a view's expression in one statement: the expression is evaluated only when
-# both rows are still the cached versions (CASE evaluates its branch lazily). No row: the key
-# is revoked or unknown, or its channel inactive.
-_CURRENT_SQL = (
-    "SELECT v.current, CASE WHEN v.current THEN ({expression}) END FROM ("
-    "SELECT k.xmin::text || k.ctid::text = %(oms_key_version)s "
-    "AND c.xmin::text || c.ctid::text = %(oms_channel_version)s AS current "
-    "FROM {key} k JOIN {channel} c ON c.id = k.channel_id "
-    "WHERE k.prefix = %(oms_prefix)s AND k.revoked_at IS NULL AND c.active) v"
-)
+@cache
+def _check_sql() -> str:
+    return f"SELECT {_VERSIONS[0]}, {_VERSIONS[1]} " + _active_key("%s")
+
+
+@cache
+def _current_sql(expression: str) -> str:
+    """The check and a view's expression in one statement: the expression is evaluated only
+    when both rows are still the cached versions (CASE evaluates its branch lazily). No row:
+    the key is revoked or unknown, or its channel inactive."""
+    return (
+        f"SELECT v.current, CASE WHEN v.current THEN ({expression}) END FROM ("
+        f"SELECT {_VERSIONS[0]} = %(oms_key_version)s "
+        f"AND {_VERSIONS[1]} = %(oms_channel_version)s AS current "
+        f"{_active_key('%(oms_prefix)s')}) v"
+    )
+
+
+def _active_key(prefix: str) -> str:
+    return _ACTIVE_KEY.format(
+        key=ApiKey._meta.db_table, channel=Channel._meta.db_table, prefix=prefix
+    )
 
 
 class Unchecked(NamedTuple):
@@ -69,10 +84,6 @@ class Unchecked(NamedTuple):
     prefix: str
     key_version: str
     channel_version: str
-
-
-def _check_sql() -> str:
-    return _CHECK_SQL.format(key=ApiKey._meta.db_table, channel=Channel._meta.db_table)
 
 
 def cached_key(*, prefix: str, raw_key: str) -> tuple[ApiKey, Unchecked] | None:
@@ -92,12 +103,9 @@ def value_if_current(
     """(True, the value of the SQL `expression`) when the key is unrevoked, its channel active
     and both rows still the versions `unchecked` was cached at; (False, None) otherwise, and
     the expression is not evaluated. `expression` takes named parameters (`params`)."""
-    sql = _CURRENT_SQL.format(
-        expression=expression, key=ApiKey._meta.db_table, channel=Channel._meta.db_table
-    )
     with connection.cursor() as cursor:
         cursor.execute(
-            sql,
+            _current_sql(expression),
             {
                 **params,
                 "oms_prefix": unchecked.prefix,
