@@ -37,6 +37,7 @@ from django.db import connection
 from django.db.models import Model
 
 from oms.models import ApiKey, Channel, hash_api_key
+from oms.postgresql.direct import fetch_row
 
 M = TypeVar("M", bound=Model)
 
@@ -102,18 +103,18 @@ def value_if_current(
 ) -> tuple[bool, Any]:
     """(True, the value of the SQL `expression`) when the key is unrevoked, its channel active
     and both rows still the versions `unchecked` was cached at; (False, None) otherwise, and
-    the expression is not evaluated. `expression` takes named parameters (`params`)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _current_sql(expression),
-            {
-                **params,
-                "oms_prefix": unchecked.prefix,
-                "oms_key_version": unchecked.key_version,
-                "oms_channel_version": unchecked.channel_version,
-            },
-        )
-        row = cursor.fetchone()
+    the expression is not evaluated. `expression` takes named parameters (`params`); a text
+    value comes as the server's bytes (oms/postgresql/direct.py: this is the hottest read)."""
+    row = fetch_row(
+        connection,
+        _current_sql(expression),
+        {
+            **params,
+            "oms_prefix": unchecked.prefix,
+            "oms_key_version": unchecked.key_version,
+            "oms_channel_version": unchecked.channel_version,
+        },
+    )
     if row is None or not row[0]:
         return False, None
     return True, row[1]

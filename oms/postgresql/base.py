@@ -11,6 +11,8 @@ without asking the server; something to read (or a connection psycopg already kn
 broken) is checked the usual way, with `SELECT 1`, and closed when that fails. A dead peer
 that never closed the socket is not seen (nor would `SELECT 1` see it before its timeout).
 ENGINE `oms.postgresql` (oms/settings/base.py); tests: tests/integration/test_pg_health_check.py.
+
+It also keeps, per connection, the names of the statements oms/postgresql/direct.py prepared.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ from django.db.backends.postgresql import base
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # Names of the statements oms.postgresql.direct has prepared on this connection; a new
+    # connection starts with none.
+    direct_statements: set[bytes]
+
+    def connect(self) -> None:
+        self.direct_statements = set()
+        super().connect()
+
     def is_usable(self) -> bool:
         connection = self.connection
         if connection is None or connection.closed or connection.broken:
