@@ -36,6 +36,8 @@ from functools import lru_cache
 from typing import Any
 
 import psycopg
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils.connection import ConnectionProxy
 from psycopg import errors, pq
 from psycopg.pq import ExecStatus, TransactionStatus
 
@@ -47,6 +49,8 @@ _UNDEFINED_STATEMENT = "26000"  # invalid_sql_statement_name: DEALLOCATE, a pool
 def fetch_row(connection: Any, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """The first row of `sql` (named parameters `params`) on Django's `connection`, or None
     when there is none. Text columns come as bytes, booleans and integers as such."""
+    if isinstance(connection, ConnectionProxy):  # `django.db.connection`: one lookup, not six
+        connection = connections[DEFAULT_DB_ALIAS]
     connection.ensure_connection()
     prepared = getattr(connection, "direct_statements", None)
     client = connection.connection
