@@ -51,7 +51,12 @@ def fetch_row(connection: Any, sql: str, params: Mapping[str, Any]) -> tuple[Any
     when there is none. Text columns come as bytes, booleans and integers as such."""
     if isinstance(connection, ConnectionProxy):  # `django.db.connection`: one lookup, not six
         connection = connections[DEFAULT_DB_ALIAS]
+    # What Django does before a cursor's statement: the per-request health check (a
+    # connection the server closed is replaced), thread and broken-`atomic` checks.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
+    connection.validate_thread_sharing()
+    connection.validate_no_broken_transaction()
     prepared = getattr(connection, "direct_statements", None)
     client = connection.connection
     if prepared is None or connection.execute_wrappers or not _joins_transaction(client):

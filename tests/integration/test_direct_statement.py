@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import select
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import (
     DataError,
@@ -19,6 +21,7 @@ from django.db import (
     connections,
     transaction,
 )
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from inventory.availability_sql import availability_json_call, json_expression_value
@@ -194,3 +197,36 @@ def test_the_availability_answer_equals_the_cursors() -> None:
     assert row is not None
     assert row[0].decode() == json_expression_value(expression, params)
     assert [entry["known"] for entry in json.loads(row[0])] == [True, True, False]
+
+
+def test_a_connection_the_server_closed_is_replaced_first(own: Any) -> None:
+    """The request's first statement may be this one (availability with a cached key): the
+    per-request health check runs before it, as before a cursor's."""
+    own.settings_dict["CONN_MAX_AGE"] = 600
+    own.settings_dict["CONN_HEALTH_CHECKS"] = True
+    own.health_check_enabled = True
+    old_pid = fetch_row(own, "SELECT pg_backend_pid()", {})
+    with psycopg.connect(**_params(own), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", old_pid)
+    poller = select.poll()  # not is_usable(): its SELECT 1 would mark the connection broken
+    poller.register(own.connection.fileno(), select.POLLIN)
+    assert poller.poll(5000)  # the server's goodbye reaches the socket
+    assert not own.connection.broken
+    own.health_check_done = False  # a new request (request_started)
+    new_pid = fetch_row(own, "SELECT pg_backend_pid()", {})
+    assert new_pid is not None and new_pid != old_pid
+
+
+def test_a_block_marked_for_rollback_refuses_as_the_cursor_does() -> None:
+    with transaction.atomic():
+        assert fetch_row(connection, "SELECT 1", {}) == (1,)
+        transaction.set_rollback(True)  # the server's transaction is still fine
+        with pytest.raises(TransactionManagementError):
+            fetch_row(connection, "SELECT 1", {})
+
+
+def _params(conn: Any) -> dict[str, Any]:
+    params = dict(conn.get_connection_params())
+    for name in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(name, None)
+    return params
