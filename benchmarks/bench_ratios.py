@@ -8,7 +8,8 @@ One run, one machine, one PostgreSQL server, in this order (a sandwich, as the c
 asks): intake #1 (closed loop), open-loop intake at half that rate, flash sale, availability
 reads; then the reference (`run_ceiling.sh --pg-url <this server>` from ../shared/bench/ceiling:
 drf_noop_get, drf_insert, pgbench_order_uniform/hot) and the PostgreSQL CPU of the same pgbench
-transaction; then intake #2. Each ratio is printed with both of its figures.
+transaction; then availability again and intake #2 (the ratios use the mean of the two
+measurements of each, and print their spread). Each ratio is printed with both of its figures.
 
 Our side: the database of bench_orders.py (BENCH_ORDERS_DATABASE_URL), its seed (3-line orders
 over 50 locations) and gunicorn as the README recommends for this machine (3 sync workers,
@@ -124,12 +125,16 @@ def main() -> None:
         )
         flash_rate, flash_ok = _flash(server, api_key, args, f"{run}-f", first["rate"])
         ok &= flash_ok
-        avail = _availability(server, api_key, args)
+        avail_first = _availability(server, api_key, args, label="#1")
         reference: dict[str, dict] = {}
         pg_tx_cpu = None
         if not args.skip_ceiling:
             reference = _ceiling(args)
             pg_tx_cpu = _pgbench_cpu(args)
+        # The reference's sandwich for reads too: availability before and after it, the mean
+        # of the two in the ratios (the machine's speed drifts within minutes).
+        avail_second = _availability(server, api_key, args, label="#2")
+        avail = _sandwich(avail_first, avail_second)
         second = _intake(server, api_key, args, f"{run}-b", seconds=args.seconds, label="#2")
         ok &= second["ok"]
     finally:
@@ -178,7 +183,8 @@ def main() -> None:
         f"alone p50 {alone_p50:.1f} ms, so p99 / alone = {open_p99 / alone_p50:.2f}"
     )
     print(
-        f"availability 50 SKUs x 50 locations with breakdown: p50 {avail['50x50']:.1f} ms (<= 10)"
+        f"availability 50 SKUs x 50 locations with breakdown: p50 {avail['50x50']:.1f} ms (<= 10; "
+        f"mean of {avail_first['50x50']:.1f} and {avail_second['50x50']:.1f})"
     )
     for name, figures in reference.items():
         print(f"reference {name}: {json.dumps(figures)}")
@@ -251,7 +257,20 @@ def _flash(server, api_key: str, args, run: str, rate_hint: float) -> tuple[floa
     return rate, ok and not result.socket_errors and set(result.statuses) <= {201, 409}
 
 
-def _availability(server, api_key: str, args) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _sandwich(first: dict[str, float], second: dict[str, float]) -> dict[str, float]:
+    """The mean of the two availability measurements, each figure; prints their spread."""
+    mean = {name: (first[name] + second[name]) / 2 for name in first}
+    print("\navailability, before / after the reference (the ratios use the mean):")
+    for name, value in mean.items():
+        spread = abs(first[name] - second[name]) / value if value else 0.0
+        warn = ", over 10 %: the machine drifted" if spread > 0.1 else ""
+        print(
+            f"  {name}: {first[name]:.1f} / {second[name]:.1f} (spread {spread * 100:.0f} %{warn})"
+        )
+    return mean
+
+
+def _availability(server, api_key: str, args, label: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
     rng = random.Random(args.seed)
     skus = [bo._sku(n) for n in rng.sample(range(bo.SKUS), 50)]
     headers = {"Authorization": f"Api-Key {api_key}"}
@@ -270,13 +289,17 @@ def _availability(server, api_key: str, args) -> dict[str, float]:  # type: igno
         )
         figures[name] = line["rps_or_tps"]
         what = "totals only" if query else "with the breakdown"
-        print(f"\n== availability {count} SKU(s) {what}, {args.connections} connections: {line}")
+        print(
+            f"\n== availability {label} {count} SKU(s) {what}, {args.connections} connections: "
+            f"{line}"
+        )
     path = "/api/v1/availability/?skus=" + ",".join(skus)
     samples = sequential_get(port=server.port, path=path, headers=headers, count=200)
     figures["50x50"] = percentile(samples, 50) * 1000
     print(
-        f"== availability 50 SKUs x {bo.LOCATIONS} locations with the breakdown, one request "
-        f"at a time: p50 {figures['50x50']:.1f} ms, p99 {percentile(samples, 99) * 1000:.1f} ms"
+        f"== availability {label} 50 SKUs x {bo.LOCATIONS} locations with the breakdown, one "
+        f"request at a time: p50 {figures['50x50']:.1f} ms, "
+        f"p99 {percentile(samples, 99) * 1000:.1f} ms"
     )
     return figures
 
