@@ -100,8 +100,11 @@ def _exec_prepared(
     if result.status == ExecStatus.FATAL_ERROR and (
         result.error_field(pq.DiagnosticField.SQLSTATE) == _UNDEFINED_STATEMENT.encode()
     ):
-        # Deallocated behind our back (DEALLOCATE ALL, a pooler's reset): prepare it again.
+        # Deallocated behind our back (DEALLOCATE ALL, a pooler's reset): prepared again on
+        # the next call, and on this one unless the failure aborted an open transaction.
         prepared.discard(name)
+        if pgconn.transaction_status != TransactionStatus.IDLE:
+            return result
         _raise_for(pgconn.prepare(name, text), None)
         prepared.add(name)
         result = pgconn.exec_prepared(name, values)

@@ -105,6 +105,21 @@ def test_prepared_once_per_connection_and_again_after_deallocate(own: Any) -> No
     assert fetch_row(own, "SELECT %(n)s::int * 2", {"n": 6}) == (12,)  # a new connection
 
 
+def test_deallocated_inside_a_transaction_fails_once_then_prepares_again(own: Any) -> None:
+    assert fetch_row(own, "SELECT %(n)s::int * 2", {"n": 1}) == (2,)
+    own.set_autocommit(False)
+    try:
+        assert fetch_row(own, "SELECT 1", {}) == (1,)  # BEGIN sent
+        with own.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+        with pytest.raises(ProgrammingError):  # the transaction is aborted: no retry in it
+            fetch_row(own, "SELECT %(n)s::int * 2", {"n": 2})
+    finally:
+        own.rollback()
+        own.set_autocommit(True)
+    assert fetch_row(own, "SELECT %(n)s::int * 2", {"n": 3}) == (6,)
+
+
 def test_without_server_side_binding_nothing_is_prepared(own: Any) -> None:
     own.settings_dict["OPTIONS"] = {
         k: v for k, v in own.settings_dict["OPTIONS"].items() if k != "server_side_binding"
