@@ -72,6 +72,17 @@ def test_parameters_arrive_as_the_cursor_sends_them(own: Any) -> None:
     assert row[1:] == (42, 2**40, True, False, b"2026-12-03", True, b"it's", b"100%")
 
 
+def test_empty_and_enum_parameters(own: Any) -> None:
+    from inventory.models import InboundStock
+
+    row = fetch_row(
+        own,
+        "SELECT cardinality(%(none)s::text[]), %(status)s::text, %(also)s::text[] = '{a}'",
+        {"none": [], "status": InboundStock.Status.OPEN, "also": ("a",)},
+    )
+    assert row == (0, b"open", True)
+
+
 def test_no_row_is_none_and_a_repeated_name_is_one_parameter(own: Any) -> None:
     assert fetch_row(own, "SELECT 1 WHERE %(a)s::int = 2", {"a": 1}) is None
     assert fetch_row(own, "SELECT %(a)s::int + %(a)s::int", {"a": 2}) == (4,)
@@ -80,6 +91,8 @@ def test_no_row_is_none_and_a_repeated_name_is_one_parameter(own: Any) -> None:
 def test_nul_in_text_is_a_data_error_and_nothing_is_sent(own: Any) -> None:
     with CaptureQueriesContext(own) as queries, pytest.raises(DataError):
         fetch_row(own, "SELECT %(sku)s::text", {"sku": "a\x00b"})
+    with CaptureQueriesContext(own) as queries, pytest.raises(DataError):
+        fetch_row(own, "SELECT %(skus)s::text[]", {"skus": ["a", "b\x00"]})
     assert len(queries) == 0
     assert fetch_row(own, "SELECT 1", {}) == (1,)  # the connection is fine
 
