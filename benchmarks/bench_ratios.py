@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/bench_ratios.py                  # everything, about 3 minutes
     .venv/bin/python benchmarks/bench_ratios.py --seconds 10 --ceiling-seconds 8
     .venv/bin/python benchmarks/bench_ratios.py --skip-ceiling   # ours only (no ratios)
+    .venv/bin/python benchmarks/bench_ratios.py --read-pairs 3   # + 3 rounds of reads, then
+                                                                 # the reference (noisy machine)
 
 One run, one machine, one PostgreSQL server, in this order (a sandwich, as the ceiling's README
 asks): intake #1 (closed loop), open-loop intake at half that rate, flash sale, availability
@@ -22,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,6 +67,13 @@ def main() -> None:
     parser.add_argument("--flash-stock", type=int, default=400, help="[400]")
     parser.add_argument("--skip-ceiling", action="store_true")
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument(
+        "--read-pairs",
+        type=int,
+        default=0,
+        help="then N more rounds of availability followed by the reference, a ratio per "
+        "round and their median (for a noisy machine) [0]",
+    )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
 
@@ -137,6 +147,10 @@ def main() -> None:
         avail = _sandwich(avail_first, avail_second)
         second = _intake(server, api_key, args, f"{run}-b", seconds=args.seconds, label="#2")
         ok &= second["ok"]
+        pairs = [
+            (_availability(server, api_key, args, label=f"round {n}", fifty=False), _ceiling(args))
+            for n in range(1, args.read_pairs + 1)
+        ]
     finally:
         server.stop()
         log_path.unlink(missing_ok=True)
@@ -186,6 +200,8 @@ def main() -> None:
         f"availability 50 SKUs x 50 locations with breakdown: p50 {avail['50x50']:.1f} ms (<= 10; "
         f"mean of {avail_first['50x50']:.1f} and {avail_second['50x50']:.1f})"
     )
+    if pairs:
+        _print_pairs(pairs)
     for name, figures in reference.items():
         print(f"reference {name}: {json.dumps(figures)}")
     print(f"machine at the end: {_uptime()}")
@@ -270,7 +286,21 @@ def _sandwich(first: dict[str, float], second: dict[str, float]) -> dict[str, fl
     return mean
 
 
-def _availability(server, api_key: str, args, label: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _print_pairs(pairs: list[tuple[dict[str, float], dict[str, dict]]]) -> None:
+    """Availability / drf_noop_get round by round (each round: ours, then the reference)."""
+    print(f"\navailability / drf_noop_get, {len(pairs)} rounds of ours then the reference:")
+    for name in ("1", "5", "5t"):
+        ratios = [ours[name] / ref["drf_noop_get"]["rps_or_tps"] for ours, ref in pairs]
+        rounds = ", ".join(
+            f"{ours[name]:.0f}/{ref['drf_noop_get']['rps_or_tps']:.0f}" for ours, ref in pairs
+        )
+        print(
+            f"  {name}: median {statistics.median(ratios):.3f}x "
+            f"({min(ratios):.3f}-{max(ratios):.3f}; {rounds})"
+        )
+
+
+def _availability(server, api_key: str, args, label: str, fifty: bool = True) -> dict[str, float]:  # type: ignore[no-untyped-def]
     rng = random.Random(args.seed)
     skus = [bo._sku(n) for n in rng.sample(range(bo.SKUS), 50)]
     headers = {"Authorization": f"Api-Key {api_key}"}
@@ -293,6 +323,8 @@ def _availability(server, api_key: str, args, label: str) -> dict[str, float]:  
             f"\n== availability {label} {count} SKU(s) {what}, {args.connections} connections: "
             f"{line}"
         )
+    if not fifty:
+        return figures
     path = "/api/v1/availability/?skus=" + ",".join(skus)
     samples = sequential_get(port=server.port, path=path, headers=headers, count=200)
     figures["50x50"] = percentile(samples, 50) * 1000
