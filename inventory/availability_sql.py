@@ -20,6 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from oms.models import Channel
+from oms.postgresql.direct import fetch_row
 
 from .models import InboundStock, Location, Product, StockLevel
 
@@ -88,10 +89,11 @@ _JSON_CALL = (
 
 
 def json_expression_value(expression: str, params: dict[str, Any]) -> str:
-    """The JSON text an `availability_json_call` expression evaluates to (PostgreSQL only)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {expression}", params)
-        return str(cursor.fetchone()[0])
+    """The JSON text an `availability_json_call` expression evaluates to (PostgreSQL only),
+    sent the way the API's statement is (oms/postgresql/direct.py)."""
+    row = fetch_row(connection, f"SELECT {expression}", params)
+    assert row is not None  # a SELECT without FROM has its row
+    return bytes(row[0]).decode()
 
 
 def availability_json_call(

@@ -16,8 +16,13 @@ log. Where it cannot promise that, it takes the cursor instead and answers the s
   pipeline;
 - execute wrappers installed (`connection.execute_wrapper`): they must see every statement;
 - an engine other than `oms.postgresql`.
-Without server-side binding (`DB_SERVER_SIDE_BINDING=0`, for PgBouncer < 1.21 in transaction
-pooling) nothing is prepared: the statement goes unnamed, still in one round trip.
+Prepared only in autocommit (where the availability read runs): psycopg deallocates every
+prepared statement of the connection after a rollback, also of a savepoint, so inside a
+transaction a prepared statement may be gone, and a failed attempt there would abort the
+transaction. In a transaction, and without server-side binding (`DB_SERVER_SIDE_BINDING=0`,
+for PgBouncer < 1.21 in transaction pooling), the statement goes unnamed, still in one round
+trip. An autocommit call that finds its statement gone (after such a rollback, DEALLOCATE
+ALL, a pooler's reset) prepares it again and retries: one more round trip, once.
 
 Parameters are named (`%(name)s`, as for the cursor) and sent untyped, so the server infers
 each type from where it is used; text, integers, booleans, dates, None and lists of text are
@@ -43,6 +48,7 @@ from psycopg.pq import ExecStatus, TransactionStatus
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%|%")
 _BOOL, _INTEGERS = 16, frozenset({20, 21, 23})  # type OIDs: bool; int8, int2, int4
+_IDLE = TransactionStatus.IDLE
 _UNDEFINED_STATEMENT = "26000"  # invalid_sql_statement_name: DEALLOCATE, a pooler's reset
 
 
@@ -65,10 +71,10 @@ def fetch_row(connection: Any, sql: str, params: Mapping[str, Any]) -> tuple[Any
     started = time.monotonic()
     with connection.wrap_database_errors, client.lock:
         values = [_text(params[n]) for n in names]
-        if not _server_side_binding(connection):
-            result = client.pgconn.exec_params(text, values)
-        else:
+        if _server_side_binding(connection) and client.pgconn.transaction_status == _IDLE:
             result = _exec_prepared(client.pgconn, prepared, name, text, values)
+        else:
+            result = client.pgconn.exec_params(text, values)
         _raise_for(result, client)
     if connection.queries_logged:
         connection.queries_log.append(
@@ -100,11 +106,8 @@ def _exec_prepared(
     if result.status == ExecStatus.FATAL_ERROR and (
         result.error_field(pq.DiagnosticField.SQLSTATE) == _UNDEFINED_STATEMENT.encode()
     ):
-        # Deallocated behind our back (DEALLOCATE ALL, a pooler's reset): prepared again on
-        # the next call, and on this one unless the failure aborted an open transaction.
+        # Deallocated behind our back (DEALLOCATE ALL, a pooler's reset): prepare it again.
         prepared.discard(name)
-        if pgconn.transaction_status != TransactionStatus.IDLE:
-            return result
         _raise_for(pgconn.prepare(name, text), None)
         prepared.add(name)
         result = pgconn.exec_prepared(name, values)
