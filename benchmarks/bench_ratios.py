@@ -39,19 +39,24 @@ from benchmarks.common import REPO, percentile, setup_django
 from benchmarks.ratio_load import (
     Ratio,
     backend_cpu_per_transaction,
-    open_loop_orders,
+    open_loop_report,
     print_ratios,
     sequential_get,
     sequential_orders,
     wrk_get,
     wrk_orders,
 )
+from benchmarks.ratio_load import uptime as _uptime
+from benchmarks.storage_probe import StorageProbe, probe_directory
 
 _NEAR = [REPO.parent / "shared/bench/ceiling", REPO.parent.parent / "shared/bench/ceiling"]
 # ../shared beside the checkout (or beside the folder of a worktree), unless CEILING_DIR says.
 CEILING_DIR = Path(
     os.environ.get("CEILING_DIR") or next((p for p in _NEAR if p.is_dir()), _NEAR[0])
 )
+# Where benchmarks/storage_probe.py times fdatasync: the filesystem of PostgreSQL's data
+# directory (set in main()).
+PROBE_DIR = Path(tempfile.gettempdir())
 PG_URL = os.environ.get("CEILING_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -83,6 +88,10 @@ def main() -> None:
     from django.db import connection
 
     print(f"code: {REPO}; machine: {_uptime()}")
+    global PROBE_DIR
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW data_directory")  # superuser or pg_read_all_settings
+        PROBE_DIR = probe_directory(cursor.fetchone()[0])
     bo.reset_database()
     api_key = bo.seed(flash_stock=args.flash_stock, rng=random.Random(args.seed))
     connection.close()
@@ -105,22 +114,15 @@ def main() -> None:
         _intake(server, api_key, args, f"{run}-warm", seconds=3.0)
         first = _intake(server, api_key, args, f"{run}-a", seconds=args.seconds, label="#1")
         ok &= first["ok"]
-        open_rate = first["rate"] / 2
-        latencies, statuses, errors = open_loop_orders(
+        open_p99, open_ok, open_storage = open_loop_report(
             port=server.port,
             api_key=api_key,
             factory=bo.OrderFactory(run=f"{run}-o", flash=False, seed=args.seed + 5),
-            rate=open_rate,
+            rate=first["rate"] / 2,
             duration=args.seconds,
+            probe_dir=PROBE_DIR,
         )
-        open_p99 = percentile(latencies, 99) * 1000
-        print(
-            f"\n== open loop: Poisson arrivals at {open_rate:.1f}/s (half of #1) for "
-            f"{args.seconds:g} s, a connection per order: {len(latencies)} answers, p50 "
-            f"{percentile(latencies, 50) * 1000:.1f} ms, p99 {open_p99:.1f} ms, statuses "
-            f"{dict(statuses)}, errors {dict(errors) or 'none'}; {_uptime()}"
-        )
-        ok &= not errors and set(statuses) == {201}
+        ok &= open_ok
         alone = sequential_orders(
             port=server.port,
             api_key=api_key,
@@ -194,7 +196,8 @@ def main() -> None:
     print_ratios(ratios)
     print(
         f"open-loop p99 at half saturation: {open_p99:.1f} ms (target <= 50 ms); one order "
-        f"alone p50 {alone_p50:.1f} ms, so p99 / alone = {open_p99 / alone_p50:.2f}"
+        f"alone p50 {alone_p50:.1f} ms, so p99 / alone = {open_p99 / alone_p50:.2f}; "
+        f"{open_storage}"
     )
     print(
         f"availability 50 SKUs x 50 locations with breakdown: p50 {avail['50x50']:.1f} ms (<= 10; "
@@ -209,10 +212,6 @@ def main() -> None:
         raise SystemExit(1)
 
 
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
 def _intake(server, api_key: str, args, run: str, *, seconds: float, label: str = "") -> dict:  # type: ignore[no-untyped-def]
     """Closed loop with wrk: orders/s, p99 and the CPU per order of gunicorn and PostgreSQL."""
     from django.db import connection
@@ -220,17 +219,19 @@ def _intake(server, api_key: str, args, run: str, *, seconds: float, label: str 
     pids = {"gunicorn": [server.process.pid, *server.worker_pids()]}
     pids["postgres"] = bo.postgres_backend_pids()
     connection.close()
-    result = wrk_orders(
-        port=server.port,
-        api_key=api_key,
-        run=run,
-        connections=args.connections,
-        seconds=seconds,
-        cpu_pids=pids,
-    )
+    with StorageProbe(PROBE_DIR) as probe:
+        result = wrk_orders(
+            port=server.port,
+            api_key=api_key,
+            run=run,
+            connections=args.connections,
+            seconds=seconds,
+            cpu_pids=pids,
+        )
     if not label:
         return {}
     print(f"\n== intake {label}: closed loop, {args.connections} connections: {result.summary()}")
+    print(probe.result.summary())
     print(f"machine: {_uptime()}")
     return {
         "rate": result.rate,
@@ -355,10 +356,11 @@ def _ceiling(args) -> dict[str, dict]:  # type: ignore[no-untyped-def]
     print(f"\n== reference: CEILING_VENV={REPO / '.venv'} {' '.join(command)}")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     env["CEILING_VENV"] = str(REPO / ".venv")
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    with StorageProbe(PROBE_DIR) as probe:  # its writes wait on the same disk as ours
+        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
     lines = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
     out.unlink(missing_ok=True)
-    print(f"machine: {_uptime()}")
+    print(f"machine: {_uptime()}\nduring the reference, {probe.result.summary()}")
     return {line["name"]: line for line in lines}
 
 

@@ -17,6 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.common import percentile
+from benchmarks.storage_probe import StorageProbe
+
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -54,11 +57,13 @@ def print_ratios(ratios: list[Ratio]) -> None:
 
 def open_loop_orders(
     *, port: int, api_key: str, factory, rate: float, duration: float, seed: int = 4242
-) -> tuple[list[float], collections.Counter, collections.Counter]:  # type: ignore[no-untyped-def]
+) -> tuple[list[tuple[float, float]], collections.Counter, collections.Counter]:  # type: ignore[no-untyped-def]
     """Poisson arrivals at `rate`/s for `duration` s, each on a connection of its own opened at
     its arrival (a sync worker must never wait on an idle connection). One asyncio thread, the
     requests built before the clock starts; a latency runs from the scheduled arrival to the
-    end of the answer, so any wait of the client's own counts against us, never for us."""
+    end of the answer, so any wait of the client's own counts against us, never for us.
+    Returns each answered order's (arrival, end) on the monotonic clock (`time.monotonic`,
+    shared by the machine's processes: benchmarks/storage_probe.py compares with it)."""
     rng = random.Random(seed)
     arrivals: list[tuple[float, bytes]] = []
     at = rng.expovariate(rate)
@@ -73,7 +78,7 @@ def open_loop_orders(
         )
         arrivals.append((at, head.encode() + body))
         at += rng.expovariate(rate)
-    latencies: list[float] = []
+    spans: list[tuple[float, float]] = []
     statuses: collections.Counter = collections.Counter()
     errors: collections.Counter = collections.Counter()
 
@@ -84,7 +89,7 @@ def open_loop_orders(
             writer.write(payload)
             status_line = await reader.readline()
             await reader.read()  # to the end: the answer says Connection: close
-            latencies.append(loop.time() - due)
+            spans.append((due, loop.time()))
             statuses[int(status_line.split()[1])] += 1
             writer.close()
         except (OSError, IndexError, ValueError) as exc:
@@ -95,8 +100,50 @@ def open_loop_orders(
         start = loop.time() + 0.1
         await asyncio.gather(*(one(loop, start + due, payload) for due, payload in arrivals))
 
-    asyncio.run(run())
-    return latencies, statuses, errors
+    asyncio.run(run())  # an event loop's time() is time.monotonic()
+    return spans, statuses, errors
+
+
+def open_loop_report(
+    *, port: int, api_key: str, factory, rate: float, duration: float, probe_dir: Path
+) -> tuple[float, bool, str]:
+    """`open_loop_orders` with the storage probe beside it (benchmarks/storage_probe.py):
+    prints the p99, the disk's stalls, and the p99 of the orders that no stall touched (for
+    reading the verdict, which stays on all orders). Returns the p99 (ms), whether every
+    order was answered 201, and a line on the storage's stalls."""
+    with StorageProbe(probe_dir) as probe:
+        spans, statuses, errors = open_loop_orders(
+            port=port, api_key=api_key, factory=factory, rate=rate, duration=duration
+        )
+    latencies = [end - begin for begin, end in spans]
+    p99 = percentile(latencies, 99) * 1000
+    print(
+        f"\n== open loop: Poisson arrivals at {rate:.1f}/s (half of #1) for {duration:g} s, "
+        f"a connection per order: {len(latencies)} answers, p50 "
+        f"{percentile(latencies, 50) * 1000:.1f} ms, p99 {p99:.1f} ms, statuses "
+        f"{dict(statuses)}, errors {dict(errors) or 'none'}; {uptime()}"
+    )
+    print(probe.result.summary())
+    note = "no storage stall during it"
+    for wake, what in ((0.0, "in flight during a stall"), (1.0, "or in the queue it left")):
+        hit = probe.result.overlapping(spans, wake)
+        others = [latency for latency, h in zip(latencies, hit, strict=True) if not h]
+        if any(hit) and others:
+            untouched = percentile(others, 99) * 1000
+            print(
+                f"  orders {what}: {sum(hit)} of {len(spans)}; p99 of the other {len(others)}: "
+                f"{untouched:.1f} ms"
+            )
+            note = (
+                f"storage stalled {len(probe.result.stalls)} time(s) during it, the longest "
+                f"{probe.result.longest_ms():.0f} ms; the p99 of the {len(others)} orders no "
+                f"stall or its queue touched: {untouched:.1f} ms"
+            )
+    return p99, not errors and set(statuses) == {201}, note
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def wrk_get(
