@@ -24,6 +24,8 @@ from typing import Any
 
 from django.db import connection
 
+from oms.db import array_param
+
 from .models import Reservation, StockMovement
 
 # The statement itself is the PL/pgSQL functions of migration
@@ -64,10 +66,10 @@ def reserve_levels(
     holder), in order) or nothing. Needs PostgreSQL and the caller's transaction."""
     levels = sorted(per_level)
     params: dict[str, Any] = {
-        "ords": list(range(len(requests))),
-        "req_levels": [level for level, _, _ in requests],
-        "req_qtys": [qty for _, qty, _ in requests],
-        "holders": [holder for _, _, holder in requests],
+        "ords": array_param(range(len(requests))),
+        "req_levels": array_param([level for level, _, _ in requests]),
+        "req_qtys": array_param([qty for _, qty, _ in requests]),
+        "holders": array_param([holder for _, _, holder in requests]),
         "active": Reservation.Status.ACTIVE,
         "kind": StockMovement.Kind.RESERVATION,
         "reference": reference,
@@ -79,7 +81,9 @@ def reserve_levels(
         params.update(level=levels[0], qty=per_level[levels[0]])
     else:
         sql = _SEVERAL_LEVELS
-        params.update(levels=levels, qtys=[per_level[level] for level in levels])
+        params.update(
+            levels=array_param(levels), qtys=array_param([per_level[level] for level in levels])
+        )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ok, ids, levels_of, holders = cursor.fetchone()

@@ -1,14 +1,16 @@
 """Database helpers the apps share: which constraint an IntegrityError broke, on any backend;
-INSERT statements of model objects for hand-written multi-table statements."""
+INSERT statements of model objects and JSON and array parameters for hand-written
+statements."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 import orjson
-from django.db import IntegrityError, connection, models
+from django.db import DataError, IntegrityError, connection, models
 
 
 def violates_constraint(exc: IntegrityError, model: type[models.Model], name: str) -> bool:
@@ -84,3 +86,27 @@ def json_param(value: Any) -> str:
     infinities become null (json.dumps writes NaN, which PostgreSQL refuses), and dates and
     dataclasses are written (json.dumps raises)."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def array_param(values: Sequence[Any]) -> str:
+    """`values` as PostgreSQL's text form of an array, for a `%s::<type>[]` parameter of a
+    hand-written statement: psycopg adapts a Python list element by element in Python
+    (with a new cursor each time: 50-70 us for an order's six short lists), a string in
+    C (4-6 us). Elements: int, Decimal, str (quoted and escaped), bool and None (NULL); a
+    NUL character is refused as psycopg refuses it. The statement's cast gives the element
+    type, as it did for the list."""
+    return "{" + ",".join(_array_element(value) for value in values) + "}"
+
+
+def _array_element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise DataError("PostgreSQL text cannot contain NUL (0x00) characters")
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise TypeError(f"array_param cannot send a {type(value).__name__} element")

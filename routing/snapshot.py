@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inventory.models import InboundStock, Location, Product, StockLevel
+from oms.db import array_param
 from oms.models import Channel
 from routing import config_cache
 from routing.planner import Candidate
@@ -210,7 +211,7 @@ def stock_rows(
     not IN lists: the ORM's compilation cost about twice the query); the ORM elsewhere."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_STOCK_SQL, [product_ids, location_ids])
+            cursor.execute(_STOCK_SQL, [array_param(product_ids), array_param(location_ids)])
             return cursor.fetchall()
     return stock_rows_orm(location_ids=location_ids, product_ids=product_ids)
 

@@ -46,6 +46,8 @@ from django.utils.connection import ConnectionProxy
 from psycopg import errors, pq
 from psycopg.pq import ExecStatus, TransactionStatus
 
+from oms.db import array_param
+
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%|%")
 _BOOL, _INTEGERS = 16, frozenset({20, 21, 23})  # type OIDs: bool; int8, int2, int4
 _IDLE = TransactionStatus.IDLE
@@ -166,8 +168,7 @@ def _text(value: Any) -> bytes | None:
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         return value.isoformat().encode()
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
-        items = (_checked(item).replace("\\", "\\\\").replace('"', '\\"') for item in value)
-        return ("{" + ",".join(f'"{item}"' for item in items) + "}").encode()
+        return array_param(value).encode()
     raise TypeError(f"fetch_row cannot send a {type(value).__name__} parameter")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from oms.db import insert_values_sql, mark_saved
+from oms.db import array_param, insert_values_sql, mark_saved
 
 from ..models import Fulfilment, FulfilmentLine
 
@@ -53,12 +53,12 @@ def fulfilment_rows_create(fulfilments: list[Fulfilment], lines: list[Fulfilment
     parts = [part.get(id(fl.fulfilment), 0) for fl in lines]
     insert, params = insert_values_sql(Fulfilment, fulfilments)
     params += [
-        parts,
-        [None if n else fl.fulfilment.pk for n, fl in zip(parts, lines, strict=True)],
-        [fl.order_line_id for fl in lines],
-        [fl.quantity for fl in lines],
-        [fl.reservation_id for fl in lines],
-        [fl.inbound_reservation_id for fl in lines],
+        array_param(parts),
+        array_param([None if n else fl.fulfilment.pk for n, fl in zip(parts, lines, strict=True)]),
+        array_param([fl.order_line_id for fl in lines]),
+        array_param([fl.quantity for fl in lines]),
+        array_param([fl.reservation_id for fl in lines]),
+        array_param([fl.inbound_reservation_id for fl in lines]),
     ]
     with connection.cursor() as cursor:
         cursor.execute(_SQL.replace("{fulfilments}", insert), params)

@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from inventory.models import Product
-from oms.db import insert_values_sql, mark_saved
+from oms.db import array_param, insert_values_sql, mark_saved
 from routing.errors import UnknownSku
 
 from ..errors import UNKNOWN_SKU_MESSAGE
@@ -133,12 +133,12 @@ def order_rows_create(
         now,
         actor,
         now,
-        [kind for kind, _ in payment.steps],
-        [amount for _, amount in payment.steps],
-        [line.sku for line in lines],
-        [line.name for line in lines],
-        [line.quantity for line in lines],
-        [line.unit_price for line in lines],
+        array_param([kind for kind, _ in payment.steps]),
+        array_param([amount for _, amount in payment.steps]),
+        array_param([line.sku for line in lines]),
+        array_param([line.name for line in lines]),
+        array_param([line.quantity for line in lines]),
+        array_param([line.unit_price for line in lines]),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
