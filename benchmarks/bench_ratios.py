@@ -372,6 +372,7 @@ def _pgbench_cpu(args) -> float:  # type: ignore[no-untyped-def]
         script=CEILING_DIR / "order_uniform.pgbench",
         connections=args.connections,
         seconds=max(6, args.ceiling_seconds),
+        warmup=args.ceiling_warmup,
     )
     print(
         f"== pgbench_order_uniform, PostgreSQL backend CPU: {cpu_ms:.3f} ms per transaction "
