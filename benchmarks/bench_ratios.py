@@ -36,6 +36,7 @@ if __package__ in (None, ""):
 
 from benchmarks import bench_orders as bo
 from benchmarks.common import REPO, percentile, setup_django
+from benchmarks.common import uptime as _uptime
 from benchmarks.ratio_load import (
     Ratio,
     backend_cpu_per_transaction,
@@ -46,7 +47,6 @@ from benchmarks.ratio_load import (
     wrk_get,
     wrk_orders,
 )
-from benchmarks.ratio_load import uptime as _uptime
 from benchmarks.storage_probe import StorageProbe, probe_directory
 
 _NEAR = [REPO.parent / "shared/bench/ceiling", REPO.parent.parent / "shared/bench/ceiling"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
@@ -59,6 +60,32 @@ def machine_load() -> str:
     with open("/proc/loadavg") as f:
         one_minute = float(f.read().split()[0])
     return f"load average {one_minute:.2f} on {os.cpu_count()} cores"
+
+
+def uptime() -> str:
+    """`uptime`, and the share of the CPU the hypervisor gave to other guests ("steal") since
+    the previous call: a reference or a measurement taken while the host was busy shows it."""
+    line = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    steal = _steal_share()
+    return line if steal is None else f"{line}; steal {steal * 100:.1f} % since the last line"
+
+
+_last_cpu: list[int] = []
+
+
+def _steal_share() -> float | None:
+    """Steal / all CPU time since the previous call (None on the first, or without /proc)."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    previous = list(_last_cpu)
+    _last_cpu[:] = ticks
+    if len(previous) != len(ticks):
+        return None
+    total = sum(ticks) - sum(previous)
+    return (ticks[7] - previous[7]) / total if total > 0 else None
 
 
 def percentile(values: list[float], pct: float) -> float:

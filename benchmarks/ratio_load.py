@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.common import percentile
+from benchmarks.common import percentile, uptime
 from benchmarks.storage_probe import StorageProbe
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -140,32 +140,6 @@ def open_loop_report(
                 f"stall or its queue touched: {untouched:.1f} ms"
             )
     return p99, not errors and set(statuses) == {201}, note
-
-
-def uptime() -> str:
-    """`uptime`, and the share of the CPU the hypervisor gave to other guests ("steal") since
-    the previous call: a reference or a measurement taken while the host was busy shows it."""
-    line = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    steal = _steal_share()
-    return line if steal is None else f"{line}; steal {steal * 100:.1f} % since the last line"
-
-
-_last_cpu: list[int] = []
-
-
-def _steal_share() -> float | None:
-    """Steal / all CPU time since the previous call (None on the first, or without /proc)."""
-    try:
-        with open("/proc/stat") as stat:
-            ticks = [int(value) for value in stat.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    previous = list(_last_cpu)
-    _last_cpu[:] = ticks
-    if len(previous) != len(ticks):
-        return None
-    total = sum(ticks) - sum(previous)
-    return (ticks[7] - previous[7]) / total if total > 0 else None
 
 
 def wrk_get(
