@@ -220,14 +220,7 @@ def _intake(server, api_key: str, args, run: str, *, seconds: float, label: str 
     pids["postgres"] = bo.postgres_backend_pids()
     connection.close()
     with StorageProbe(PROBE_DIR) as probe:
-        result = wrk_orders(
-            port=server.port,
-            api_key=api_key,
-            run=run,
-            connections=args.connections,
-            seconds=seconds,
-            cpu_pids=pids,
-        )
+        result = _wrk_orders(server, api_key, args, run, seconds, cpu_pids=pids)
     if not label:
         return {}
     print(f"\n== intake {label}: closed loop, {args.connections} connections: {result.summary()}")
@@ -241,6 +234,17 @@ def _intake(server, api_key: str, args, run: str, *, seconds: float, label: str 
     }
 
 
+def _wrk_orders(server, api_key: str, args, run: str, seconds: float, **options):  # type: ignore[no-untyped-def]
+    return wrk_orders(
+        port=server.port,
+        api_key=api_key,
+        run=run,
+        connections=args.connections,
+        seconds=seconds,
+        **options,
+    )
+
+
 def _flash(server, api_key: str, args, run: str, rate_hint: float) -> tuple[float, bool]:  # type: ignore[no-untyped-def]
     """Every order on one SKU until sold out (and on for a while with 409s): accepted orders/s
     between the first and the last accepted order (their placed_at in the database)."""
@@ -250,14 +254,7 @@ def _flash(server, api_key: str, args, run: str, rate_hint: float) -> tuple[floa
     from orders.models import Order
 
     seconds = min(30, max(4, int(args.flash_stock * 1.5 / max(rate_hint, 1.0)) + 2))
-    result = wrk_orders(
-        port=server.port,
-        api_key=api_key,
-        run=run,
-        connections=args.connections,
-        seconds=seconds,
-        mode="flash",
-    )
+    result = _wrk_orders(server, api_key, args, run, seconds, mode="flash")
     print(f"\n== flash sale (one SKU, {args.flash_stock} units): {result.summary()}")
     span = Order.objects.filter(lines__sku=bo.FLASH_SKU).aggregate(
         n=Count("id", distinct=True), first=Min("placed_at"), last=Max("placed_at")
