@@ -106,7 +106,13 @@ def _array_element(value: Any) -> str:
     if isinstance(value, int | Decimal):
         return str(value)
     if isinstance(value, str):
-        if "\x00" in value:
-            raise DataError("PostgreSQL text cannot contain NUL (0x00) characters")
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + text_without_nul(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
     raise TypeError(f"array_param cannot send a {type(value).__name__} element")
+
+
+def text_without_nul(text: str) -> str:
+    """`text`, refused with DataError when it holds NUL, which PostgreSQL text cannot (psycopg
+    refuses it the same way) - checked before anything is sent."""
+    if "\x00" in text:
+        raise DataError("PostgreSQL text cannot contain NUL (0x00) characters")
+    return text

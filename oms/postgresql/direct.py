@@ -46,7 +46,7 @@ from django.utils.connection import ConnectionProxy
 from psycopg import errors, pq
 from psycopg.pq import ExecStatus, TransactionStatus
 
-from oms.db import array_param
+from oms.db import array_param, text_without_nul
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%|%")
 _BOOL, _INTEGERS = 16, frozenset({20, 21, 23})  # type OIDs: bool; int8, int2, int4
@@ -164,18 +164,12 @@ def _text(value: Any) -> bytes | None:
     if isinstance(value, int):
         return str(value).encode()
     if isinstance(value, str):
-        return _checked(value).encode()
+        return text_without_nul(value).encode()
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         return value.isoformat().encode()
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
         return array_param(value).encode()
     raise TypeError(f"fetch_row cannot send a {type(value).__name__} parameter")
-
-
-def _checked(text: str) -> str:
-    if "\x00" in text:
-        raise psycopg.DataError("PostgreSQL text cannot contain NUL (0x00) characters")
-    return text
 
 
 def _value(result: pq.abc.PGresult, column: int) -> Any:
