@@ -123,8 +123,14 @@ class Product(models.Model):
 class StockLevel(models.Model):
     """Stock of one SKU at one location. Change it only through inventory.services."""
 
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
+    # No index of its own: stock_level_unique (location, product) leads with it.
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="stock_levels", db_index=False
+    )
+    # No index of its own: stock_product_location (product, location) leads with it.
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="stock_levels", db_index=False
+    )
     on_hand = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
     safety_stock = models.IntegerField(default=0)
@@ -171,8 +177,14 @@ class InboundStock(models.Model):
         RECEIVED = "received", "Received"
         CANCELLED = "cancelled", "Cancelled"
 
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="inbound")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="inbound")
+    # No index of its own: inbound_unique_reference (location, product, reference) leads with it.
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="inbound", db_index=False
+    )
+    # No index of its own: inbound_product_status (product, status) leads with it.
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="inbound", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PURCHASE_ORDER)
     reference = models.CharField(
         max_length=100,
@@ -328,7 +340,10 @@ class StockMovement(models.Model):
         RETURN = "return", "Return restock"
         SAFETY = "safety", "Safety stock change"
 
-    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="movements")
+    # Indexed by movement_level_idx (stock_level, id), which leads with it.
+    stock_level = models.ForeignKey(
+        StockLevel, on_delete=models.PROTECT, related_name="movements", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     on_hand_delta = models.IntegerField(default=0)
     reserved_delta = models.IntegerField(default=0)

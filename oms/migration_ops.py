@@ -39,3 +39,68 @@ class PostgreSQLOnly(Operation):
 
     def describe(self) -> str:
         return f"{self.operation.describe()} (PostgreSQL only)"
+
+
+def drop_field_index(app_label: str, model_name: str, field_name: str, *, like: bool = False):
+    """A reversible RunPython that drops only the one-column index Django made for a field
+    (`db_index`, or the index every ForeignKey gets) or, with `like`, its `_like` twin
+    (`varchar_pattern_ops`, for `LIKE 'prefix%'`; PostgreSQL only), and leaves the field, its
+    foreign key and every other index as they are. Backwards it creates the index again.
+
+    For an index that another index already covers (it leads with the same column) or that no
+    query uses: each costs every INSERT an index entry. Django's AlterField would also drop
+    and re-add a foreign key, validating every row under a lock that stops writes; so the
+    model's state changes with a state-only AlterField beside this (SeparateDatabaseAndState).
+    """
+    from django.db import migrations
+
+    def indexes(apps: Any, schema_editor: Any) -> tuple[Any, Any, list[str]]:
+        model = apps.get_model(app_label, model_name)
+        field = model._meta.get_field(field_name)
+        with schema_editor.connection.cursor() as cursor:
+            found = schema_editor.connection.introspection.get_constraints(
+                cursor, model._meta.db_table
+            )
+        names = [
+            name
+            for name, info in found.items()
+            if info["index"]
+            and not info["unique"]
+            and not info["primary_key"]
+            and info["columns"] == [field.column]
+            and name.endswith("_like") == like
+        ]
+        # Named indexes of the model's Meta (e.g. a partial index on the same column) stay.
+        declared = {index.name for index in model._meta.indexes}
+        return model, field, [name for name in names if name not in declared]
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        if like and schema_editor.connection.vendor != "postgresql":
+            return
+        model, _field, names = indexes(apps, schema_editor)
+        for name in names:
+            schema_editor.execute(schema_editor._delete_index_sql(model, name))
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        if like and schema_editor.connection.vendor != "postgresql":
+            return
+        model, field, names = indexes(apps, schema_editor)
+        if names:
+            return
+        if like:
+            schema_editor.execute(schema_editor._create_like_index_sql(model, field))
+        else:
+            schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+
+    return migrations.RunPython(forwards, backwards, elidable=False)
+
+
+def field_index_drop(app_label: str, model_name: str, name: str, field: Any) -> Operation:
+    """`field` (the same field with `db_index=False`) in the model's state, and in the
+    database only its index dropped (`drop_field_index`)."""
+    from django.db import migrations
+
+    return migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.AlterField(model_name=model_name, name=name, field=field)],
+        database_operations=[drop_field_index(app_label, model_name, name)],
+    )

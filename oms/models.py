@@ -200,8 +200,9 @@ class OutboxMessage(models.Model):
     """
 
     topic = models.CharField(max_length=100, help_text="The event type, e.g. order_placed.")
+    # Indexed by outbox_feed_idx (channel, txid, id), which leads with it.
     channel = models.ForeignKey(
-        Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     order_id = models.BigIntegerField(null=True, blank=True)
     sequence = models.PositiveIntegerField(null=True, blank=True)

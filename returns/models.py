@@ -108,7 +108,10 @@ INSPECT_PERMISSION = "returns.inspect_return"
 
 class ReturnRequest(ConcurrentTransitionMixin, models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="returns")
+    # No index of its own: return_state (channel, state, created_at) leads with it.
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="returns", db_index=False
+    )
     state = FSMField(default=ReturnState.REQUESTED, choices=ReturnState.choices, protected=True)
     resolution = models.CharField(
         max_length=20, choices=Resolution.choices, default=Resolution.REFUND
@@ -214,8 +217,9 @@ class ReturnRequest(ConcurrentTransitionMixin, models.Model):
 
 
 class ReturnLine(models.Model):
+    # No index of its own: return_line_unique (return_request, order_line) leads with it.
     return_request = models.ForeignKey(
-        ReturnRequest, on_delete=models.CASCADE, related_name="lines"
+        ReturnRequest, on_delete=models.CASCADE, related_name="lines", db_index=False
     )
     order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
     quantity = models.PositiveIntegerField()
@@ -247,8 +251,10 @@ class ReturnLine(models.Model):
 class ReturnReceipt(models.Model):
     """One parcel received; the same parcel reference again is a no-op."""
 
+    # No index of its own: return_receipt_parcel_unique (return_request, parcel_reference)
+    # leads with it.
     return_request = models.ForeignKey(
-        ReturnRequest, on_delete=models.CASCADE, related_name="receipts"
+        ReturnRequest, on_delete=models.CASCADE, related_name="receipts", db_index=False
     )
     parcel_reference = models.CharField(max_length=100)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")

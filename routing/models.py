@@ -67,7 +67,10 @@ class StrategyVersion(models.Model):
         ACTIVE = "active", "Active"
         RETIRED = "retired", "Retired"
 
-    strategy = models.ForeignKey(RoutingStrategy, on_delete=models.CASCADE, related_name="versions")
+    # No index of its own: strategy_version_unique (strategy, number) leads with it.
+    strategy = models.ForeignKey(
+        RoutingStrategy, on_delete=models.CASCADE, related_name="versions", db_index=False
+    )
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     notes = models.TextField(blank=True)

@@ -59,10 +59,14 @@ class Fulfilment(ConcurrentTransitionMixin, models.Model):
     """What one location picks and sends (or hands over at its counter) for an order."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fulfilments")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="fulfilments")
+    # Indexed by fulfilment_location_state and fulfilment_location_day, which lead with it.
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="fulfilments", db_index=False
+    )
     # Click & collect transfer: the goods go to this pickup store first.
+    # Indexed only where set (`fulfilment_transfer_to`).
     transfer_to = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     state = FSMField(
         default=FulfilmentState.CREATED, choices=FulfilmentState.choices, protected=True
@@ -85,6 +89,11 @@ class Fulfilment(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["location", "state"], name="fulfilment_location_state"),
             models.Index(fields=["location", "created_at"], name="fulfilment_location_day"),
+            models.Index(
+                fields=["transfer_to"],
+                condition=Q(transfer_to__isnull=False),
+                name="fulfilment_transfer_to",
+            ),
             # The order list's search by tracking number (orders.search).
             models.Index(Upper("tracking_number"), "order", name="fulfilment_search_tracking"),
         ]

@@ -14,7 +14,10 @@ from .order import Order
 class OrderEvent(models.Model):
     """The order's history and audit trail: append-only, numbered per order."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    # Indexed by the unique (order, sequence) index, which leads with it.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     sequence = models.PositiveIntegerField()
     type = models.CharField(max_length=50, db_index=True)
     actor = models.CharField(max_length=150)
