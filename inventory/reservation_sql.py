@@ -12,7 +12,8 @@ Same rules as the portable path in `inventory.services.stock_reserve`, fewer rou
   level is short, no reservation is written and the caller rolls back to its savepoint,
   which undoes the levels already updated and drops the locks.
 The statement returns each reservation's id with its level and holder; the caller matches them
-to its requests by (level, holder), never by position.
+to its requests by (level, holder), never by position. A savepoint the caller needs before it
+goes out in the same round trip (`oms.db.pipelined`).
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
-from oms.db import array_param
+from oms.db import array_param, pipelined
 
 from .models import Reservation, StockMovement
 
@@ -52,6 +53,7 @@ class ReservedRow:
 class ReserveResult:
     ok: bool
     reservations: list[ReservedRow]  # in id order
+    savepoint: str | None = None  # set just before the statement, when asked for
 
 
 def reserve_levels(
@@ -61,9 +63,12 @@ def reserve_levels(
     reference: str,
     actor: str,
     now: datetime,
+    savepoint: bool = False,
 ) -> ReserveResult:
     """Reserve `per_level` (stock level id -> units) for `requests` ((level id, quantity,
-    holder), in order) or nothing. Needs PostgreSQL and the caller's transaction."""
+    holder), in order) or nothing. Needs PostgreSQL and the caller's transaction. With
+    `savepoint`, a savepoint is set just before, in the same round trip; its id is in the
+    result for the caller to roll back to."""
     levels = sorted(per_level)
     params: dict[str, Any] = {
         "ords": array_param(range(len(requests))),
@@ -84,11 +89,17 @@ def reserve_levels(
         params.update(
             levels=array_param(levels), qtys=array_param([per_level[level] for level in levels])
         )
+    point = None
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if savepoint:
+            with pipelined():
+                point = transaction.savepoint()
+                cursor.execute(sql, params)
+        else:
+            cursor.execute(sql, params)
         ok, ids, levels_of, holders = cursor.fetchone()
     rows = [
         ReservedRow(id=pk, stock_level_id=level, holder=holder)
         for pk, level, holder in zip(ids, levels_of, holders, strict=True)
     ]
-    return ReserveResult(ok=bool(ok), reservations=rows)
+    return ReserveResult(ok=bool(ok), reservations=rows, savepoint=point)

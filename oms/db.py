@@ -1,10 +1,11 @@
 """Database helpers the apps share: which constraint an IntegrityError broke, on any backend;
 INSERT statements of model objects and JSON and array parameters for hand-written
-statements."""
+statements; statements sent together (`pipelined`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -116,3 +117,20 @@ def text_without_nul(text: str) -> str:
     if "\x00" in text:
         raise DataError("PostgreSQL text cannot contain NUL (0x00) characters")
     return text
+
+
+@contextmanager
+def pipelined() -> Iterator[None]:
+    """PostgreSQL statements executed in the block go out together and their results come
+    back together when it ends: one network round trip instead of one each (psycopg's
+    pipeline mode). Each round trip costs PostgreSQL about 55 us of CPU and the client about
+    80 us on loopback, whatever the statement (benchmarks/README.md, seventh session).
+
+    Read the results after the block: a read inside it sends what is queued and waits, and
+    the block's end then costs a round trip of its own. Only for statements whose caller
+    needs nothing back inside the block (no rowcount: Django's `update()` and
+    `save(update_fields=...)` read it). Errors surface at the block's end, as Django's
+    exceptions. PostgreSQL only; inside a transaction."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield

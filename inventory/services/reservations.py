@@ -169,13 +169,17 @@ def _reserve_in_one_statement(
     the savepoint drops those locks again (see stock_reserve)."""
     now = timezone.now()
     ordered = [(level_ids[(r.location_id, r.product_id)], r.quantity, r.holder) for r in requests]
-    point = transaction.savepoint() if savepoint else None
     result = reserve_levels(
-        per_level=per_level, requests=ordered, reference=reference, actor=actor, now=now
+        per_level=per_level,
+        requests=ordered,
+        reference=reference,
+        actor=actor,
+        now=now,
+        savepoint=savepoint,
     )
     if not result.ok:
-        if point is not None:
-            transaction.savepoint_rollback(point)
+        if result.savepoint is not None:
+            transaction.savepoint_rollback(result.savepoint)
         levels = list(StockLevel.objects.filter(pk__in=list(per_level)).order_by("pk"))
         lines = [
             {
