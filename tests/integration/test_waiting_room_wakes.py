@@ -151,7 +151,7 @@ def test_decisions_are_stored_compactly_and_read_back_whole(waiting):
     order = place_order(waiting.channel, ("SHIRT", 2))
     stored = order.routing_decisions.get().log
 
-    assert stored["compact"] == 1
+    assert stored["compact"] == 2
     expanded = decision_log_expand(stored)
     assert "compact" not in expanded
     assert {c["code"] for c in expanded["candidates"]} == {
