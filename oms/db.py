@@ -134,3 +134,30 @@ def pipelined() -> Iterator[None]:
     connection.ensure_connection()
     with connection.wrap_database_errors, connection.connection.pipeline():
         yield
+
+
+def execute_then_commit(sql: str, params: Any) -> bool:
+    """Execute `sql` as the last statement of the outermost atomic block, with COMMIT in the
+    same round trip (`pipelined`); the block's own commit at its end then finds the
+    transaction closed and sends nothing, and runs the on_commit callbacks as always. Returns
+    whether it committed: inside a caller's transaction (a savepoint block, a test's
+    transaction) or off PostgreSQL it only executes `sql`.
+
+    Nothing may run in the block after this. A failed COMMIT (a deferred foreign key, a
+    serialization failure) raises here, as Django's exception, with everything rolled back,
+    and the block's exit then rolls back nothing more."""
+    outermost = (
+        connection.vendor == "postgresql"
+        and len(connection.atomic_blocks) == 1
+        and not connection.savepoint_ids
+        and connection.commit_on_exit
+        and not connection.needs_rollback
+    )
+    with connection.cursor() as cursor:
+        if not outermost:
+            cursor.execute(sql, params)
+            return False
+        with pipelined():
+            cursor.execute(sql, params)
+            cursor.cursor.execute("COMMIT", prepare=False)
+    return True

@@ -104,3 +104,33 @@ def field_index_drop(app_label: str, model_name: str, name: str, field: Any) -> 
         state_operations=[migrations.AlterField(model_name=model_name, name=name, field=field)],
         database_operations=[drop_field_index(app_label, model_name, name)],
     )
+
+
+def column_compression(app_label: str, model_name: str, field_name: str, method: str):
+    """A reversible RunPython that sets a column's TOAST compression to `method` (back to
+    pglz, PostgreSQL's default, in reverse). Only on PostgreSQL built with lz4
+    (`default_toast_compression` accepts it: Debian, Ubuntu, the official images and the
+    managed services); elsewhere, and on SQLite, nothing. Values already stored keep theirs
+    (both methods read back)."""
+    from django.db import migrations
+
+    check = "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+
+    def run(apps: Any, schema_editor: Any, to: str) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(check)
+            row = cursor.fetchone()
+        if not (row and row[0]):
+            return
+        model = apps.get_model(app_label, model_name)
+        table = schema_editor.quote_name(model._meta.db_table)
+        column = schema_editor.quote_name(model._meta.get_field(field_name).column)
+        schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION {to}")
+
+    return migrations.RunPython(
+        lambda apps, editor: run(apps, editor, method),
+        lambda apps, editor: run(apps, editor, "pglz"),
+        elidable=False,
+    )

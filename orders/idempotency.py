@@ -28,7 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
-from oms.db import json_param
+from oms.db import execute_then_commit, json_param
 from oms.errors import OMSError
 from oms.models import Channel
 
@@ -124,9 +124,11 @@ def _claim(channel: Channel, scope: str, key: str) -> tuple[bool, _Stored | None
 def _store(
     channel: Channel, scope: str, key: str, fingerprint: str, status: int, body: Any
 ) -> None:
-    """The completed record, in the request's transaction. On PostgreSQL one hand-written
-    INSERT with the body written by `oms.db.json_param` (the ORM's create cost 0.45 ms of
-    Python per order, this ~0.1 ms); elsewhere the ORM."""
+    """The completed record, in the request's transaction, as its last statement. On
+    PostgreSQL one hand-written INSERT with the body written by `oms.db.json_param` (the
+    ORM's create cost 0.45 ms of Python per order, this ~0.1 ms), sent with the COMMIT in
+    one round trip when the request's transaction is the outermost
+    (`oms.db.execute_then_commit`); elsewhere the ORM."""
     record: dict[str, Any] = {
         "channel_id": channel.pk,
         "scope": scope,
@@ -138,10 +140,9 @@ def _store(
     if connection.vendor != "postgresql":
         IdempotencyRecord.objects.create(**record, response_body=body)
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _STORE_SQL, {**record, "response_body": json_param(body), "created_at": timezone.now()}
-        )
+    execute_then_commit(
+        _STORE_SQL, {**record, "response_body": json_param(body), "created_at": timezone.now()}
+    )
 
 
 def _replay(stored: _Stored, fingerprint: str) -> Response:

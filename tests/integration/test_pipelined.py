@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from inventory.models import Reservation, StockLevel
 from inventory.reservation_sql import reserve_levels
-from oms.db import pipelined
+from oms.db import execute_then_commit, pipelined
 from tests.factories import LocationFactory, ProductFactory, stock
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +65,74 @@ def test_the_reservations_savepoint_goes_with_it_and_undoes_it() -> None:
         assert granted.ok and len(granted.reservations) == 2
     assert sorted(StockLevel.objects.values_list("reserved", flat=True)) == [1, 2]
     assert Reservation.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_last_statement_goes_with_the_commit_and_on_commit_still_runs() -> None:
+    level = stock(LocationFactory(), ProductFactory(), 5)
+    ran = []
+    with transaction.atomic():
+        transaction.on_commit(lambda: ran.append("after commit"))
+        committed = execute_then_commit(
+            "UPDATE inventory_stocklevel SET safety_stock = 1 WHERE id = %s", [level.pk]
+        )
+        assert committed
+        assert ran == []  # the callbacks wait for the block's end, as always
+    assert ran == ["after commit"]
+    assert _seen_by_another_connection(level.pk) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_callers_transaction_it_only_executes() -> None:
+    level = stock(LocationFactory(), ProductFactory(), 5)
+    with transaction.atomic():
+        with transaction.atomic():
+            committed = execute_then_commit(
+                "UPDATE inventory_stocklevel SET safety_stock = 1 WHERE id = %s", [level.pk]
+            )
+        assert not committed
+        transaction.set_rollback(True)
+    assert StockLevel.objects.get(pk=level.pk).safety_stock == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_commit_raises_there_and_leaves_nothing() -> None:
+    """A deferred foreign key fails at COMMIT: the error comes from the statement's call, as
+    Django's IntegrityError, nothing is kept and the connection stays usable."""
+    level = stock(LocationFactory(), ProductFactory(), 5)
+    ran = []
+    with pytest.raises(IntegrityError):
+        with transaction.atomic():
+            transaction.on_commit(lambda: ran.append("after commit"))
+            with connection.cursor() as cursor:
+                cursor.execute(  # refers to a stock level that does not exist: deferred FK
+                    "INSERT INTO inventory_reservation "
+                    "(stock_level_id, quantity, holder, status, created_at) "
+                    "VALUES (%s, 1, 'x', 'active', now())",
+                    [level.pk + 10_000],
+                )
+            execute_then_commit(
+                "UPDATE inventory_stocklevel SET safety_stock = 1 WHERE id = %s", [level.pk]
+            )
+    assert ran == []
+    assert _seen_by_another_connection(level.pk) == 0
+    assert Reservation.objects.count() == 0
+    assert StockLevel.objects.get(pk=level.pk).safety_stock == 0  # usable again
+
+
+def _seen_by_another_connection(level_id: int) -> int:
+    import psycopg
+
+    settings = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
+    ) as other:
+        row = other.execute(
+            "SELECT safety_stock FROM inventory_stocklevel WHERE id = %s", [level_id]
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
