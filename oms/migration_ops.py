@@ -134,3 +134,14 @@ def column_compression(app_label: str, model_name: str, field_name: str, method:
         lambda apps, editor: run(apps, editor, "pglz"),
         elidable=False,
     )
+
+
+def unindexed_foreign_key(to: str, on_delete: Any, related_name: str, *, null: bool = False):
+    """The ForeignKey of a migration's state with `db_index=False` (for `field_index_drop`);
+    `null` also makes it `blank`, as the models declare their optional keys."""
+    from django.db import models
+
+    optional = {"null": True, "blank": True} if null else {}
+    return models.ForeignKey(
+        to=to, on_delete=on_delete, related_name=related_name, db_index=False, **optional
+    )

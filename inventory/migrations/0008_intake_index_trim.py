@@ -11,19 +11,14 @@ go; fields and foreign keys stay (`oms.migration_ops.drop_field_index`):
   the plain indexes stay for equality.
 """
 
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
+from django.db.models import PROTECT
 
-from oms.migration_ops import drop_field_index, field_index_drop
+from oms.migration_ops import drop_field_index, field_index_drop, unindexed_foreign_key
 
 
 def _foreign_key(to, related_name):  # type: ignore[no-untyped-def]
-    return models.ForeignKey(
-        db_index=False,
-        on_delete=django.db.models.deletion.PROTECT,
-        related_name=related_name,
-        to=to,
-    )
+    return unindexed_foreign_key(to, PROTECT, related_name)
 
 
 class Migration(migrations.Migration):

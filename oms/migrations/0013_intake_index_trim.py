@@ -2,10 +2,10 @@
 it; each order writes about three messages). Only the index: the foreign key stays
 (`oms.migration_ops.drop_field_index`)."""
 
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
+from django.db.models import CASCADE
 
-from oms.migration_ops import field_index_drop
+from oms.migration_ops import field_index_drop, unindexed_foreign_key
 
 
 class Migration(migrations.Migration):
@@ -13,16 +13,6 @@ class Migration(migrations.Migration):
 
     operations = [
         field_index_drop(
-            "oms",
-            "outboxmessage",
-            "channel",
-            models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to="oms.channel",
-            ),
+            "oms", "outboxmessage", "channel", unindexed_foreign_key("oms.channel", CASCADE, "+", null=True)
         )
     ]

@@ -12,10 +12,10 @@ foreign keys stay, see `oms.migration_ops.drop_field_index`):
   orders are shipped, and a NULL entry serves no query.
 """
 
-import django.db.models.deletion
 from django.db import migrations, models
+from django.db.models import CASCADE, PROTECT
 
-from oms.migration_ops import drop_field_index, field_index_drop
+from oms.migration_ops import drop_field_index, field_index_drop, unindexed_foreign_key
 
 
 class Migration(migrations.Migration):
@@ -30,71 +30,28 @@ class Migration(migrations.Migration):
             "orders",
             "fulfilment",
             "location",
-            models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="fulfilments",
-                to="inventory.location",
-            ),
+            unindexed_foreign_key("inventory.location", PROTECT, "fulfilments"),
         ),
         field_index_drop(
             "orders",
             "fulfilment",
             "transfer_to",
-            models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="inventory.location",
-            ),
+            unindexed_foreign_key("inventory.location", PROTECT, "+", null=True),
         ),
         field_index_drop(
-            "orders",
-            "order",
-            "channel",
-            models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="orders",
-                to="oms.channel",
-            ),
+            "orders", "order", "channel", unindexed_foreign_key("oms.channel", PROTECT, "orders")
         ),
         field_index_drop(
             "orders",
             "order",
             "pickup_location",
-            models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="pickup_orders",
-                to="inventory.location",
-            ),
+            unindexed_foreign_key("inventory.location", PROTECT, "pickup_orders", null=True),
         ),
         field_index_drop(
-            "orders",
-            "orderevent",
-            "order",
-            models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="events",
-                to="orders.order",
-            ),
+            "orders", "orderevent", "order", unindexed_foreign_key("orders.order", CASCADE, "events")
         ),
         field_index_drop(
-            "orders",
-            "orderline",
-            "order",
-            models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="lines",
-                to="orders.order",
-            ),
+            "orders", "orderline", "order", unindexed_foreign_key("orders.order", CASCADE, "lines")
         ),
         drop_field_index("orders", "orderevent", "type", like=True),
         drop_field_index("orders", "checkouthold", "token", like=True),

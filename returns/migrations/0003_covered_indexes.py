@@ -3,10 +3,10 @@
 (return_line_unique), returns_returnreceipt.return_request_id (return_receipt_parcel_unique)
 and returns_returnrequest.channel_id (return_state)."""
 
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
+from django.db.models import CASCADE, PROTECT
 
-from oms.migration_ops import field_index_drop
+from oms.migration_ops import field_index_drop, unindexed_foreign_key
 
 
 class Migration(migrations.Migration):
@@ -17,33 +17,18 @@ class Migration(migrations.Migration):
             "returns",
             "returnline",
             "return_request",
-            models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="lines",
-                to="returns.returnrequest",
-            ),
+            unindexed_foreign_key("returns.returnrequest", CASCADE, "lines"),
         ),
         field_index_drop(
             "returns",
             "returnreceipt",
             "return_request",
-            models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="receipts",
-                to="returns.returnrequest",
-            ),
+            unindexed_foreign_key("returns.returnrequest", CASCADE, "receipts"),
         ),
         field_index_drop(
             "returns",
             "returnrequest",
             "channel",
-            models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="returns",
-                to="oms.channel",
-            ),
+            unindexed_foreign_key("oms.channel", PROTECT, "returns"),
         ),
     ]

@@ -1,10 +1,10 @@
 """strategy_version_unique (strategy, number) leads with strategy_id: its own index goes, the
 foreign key stays (`oms.migration_ops.drop_field_index`)."""
 
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
+from django.db.models import CASCADE
 
-from oms.migration_ops import field_index_drop
+from oms.migration_ops import field_index_drop, unindexed_foreign_key
 
 
 class Migration(migrations.Migration):
@@ -15,11 +15,6 @@ class Migration(migrations.Migration):
             "routing",
             "strategyversion",
             "strategy",
-            models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="versions",
-                to="routing.routingstrategy",
-            ),
+            unindexed_foreign_key("routing.routingstrategy", CASCADE, "versions"),
         )
     ]
