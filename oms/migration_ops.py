@@ -136,7 +136,9 @@ def column_compression(app_label: str, model_name: str, field_name: str, method:
     )
 
 
-def unindexed_foreign_key(to: str, on_delete: Any, related_name: str, *, null: bool = False):
+def unindexed_foreign_key(
+    to: str, on_delete: Any, related_name: str | None = None, *, null: bool = False
+):
     """The ForeignKey of a migration's state with `db_index=False` (for `field_index_drop`);
     `null` also makes it `blank`, as the models declare their optional keys."""
     from django.db import models

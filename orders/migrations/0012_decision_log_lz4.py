@@ -11,31 +11,10 @@ Ubuntu, the official images and the managed services do); elsewhere, and on SQLi
 
 from django.db import migrations
 
-CHECK = (
-    "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
-)
-
-
-def _set(apps, schema_editor, method):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(CHECK)
-        row = cursor.fetchone()
-    if row and row[0]:
-        table = apps.get_model("orders", "RoutingDecision")._meta.db_table
-        schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN log SET COMPRESSION {method}")
-
-
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    _set(apps, schema_editor, "lz4")
-
-
-def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    _set(apps, schema_editor, "pglz")
+from oms.migration_ops import column_compression
 
 
 class Migration(migrations.Migration):
     dependencies = [("orders", "0011_intake_refusal_counts")]
 
-    operations = [migrations.RunPython(forwards, backwards, elidable=False)]
+    operations = [column_compression("orders", "routingdecision", "log", "lz4")]

@@ -3,6 +3,8 @@ used where the reservation's savepoint goes out with the reservation itself."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -121,18 +123,16 @@ def test_a_failed_commit_raises_there_and_leaves_nothing() -> None:
 
 
 def _seen_by_another_connection(level_id: int) -> int:
-    import psycopg
+    """The level's safety stock as another connection (another thread's) reads it."""
+    seen: list[int] = []
 
-    settings = connection.settings_dict
-    with psycopg.connect(
-        dbname=settings["NAME"],
-        user=settings["USER"],
-        host=settings["HOST"],
-        port=settings["PORT"] or 5432,
-        password=settings["PASSWORD"] or None,
-    ) as other:
-        row = other.execute(
-            "SELECT safety_stock FROM inventory_stocklevel WHERE id = %s", [level_id]
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
+    def read() -> None:
+        try:
+            seen.append(StockLevel.objects.get(pk=level_id).safety_stock)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    return seen[0]
