@@ -620,6 +620,8 @@ STAGES = [
     ("routing_snapshot", "orders.services.allocation", "routing_snapshot", 4),
     ("plan_order (pure planner)", "orders.services.allocation", "plan_order", 4),
     ("reserve_plan (reserve + inserts)", "orders.services.allocation", "reserve_plan", 4),
+    ("decision log entries (planner)", "routing.pool.Pool", "entries", 3),
+    ("decision log compaction", "orders.events", "decision_log_compact", 3),
     ("events flush (events + outbox)", "orders.events.EventRecorder", "flush", 3),
     ("order_prime_for_output", "orders.api.views.orders", "order_prime_for_output", 2),
     ("OrderOutputSerializer.data", "orders.api.serializers.OrderOutputSerializer", "data", 2),
@@ -627,16 +629,21 @@ STAGES = [
 ]
 
 
-def breakdown(*, api_key: str, orders: int, seed: int) -> bool:
+def breakdown(*, api_key: str, orders: int, seed: int, replay: bool = False) -> bool:
     """Place `orders` orders in this process (Django test client, same database and code) and
     say where the CPU time and the queries go. No gunicorn, no network: the figures are the
     application's own cost per order. Also checks that each 201 body equals a later GET of the
-    order (it must, with or without experiments). False if that check fails."""
+    order (it must, with or without experiments). False if that check fails.
+
+    With `replay`, also the floor under PostgreSQL's figure: the same statements replayed
+    without the application (benchmarks/statement_replay.py)."""
     import importlib
 
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+
+    from benchmarks import statement_replay
 
     spent: dict[str, float] = collections.defaultdict(float)
     restore: list[tuple[object, str, object]] = []
@@ -671,6 +678,11 @@ def breakdown(*, api_key: str, orders: int, seed: int) -> bool:
     headers = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}", "HTTP_HOST": "127.0.0.1"}
 
     bodies: list[dict] = []
+    recording = statement_replay.Recording()
+    copies: list[str] = []
+    if replay:  # copies of the database as it is before the first order, one per replay
+        copies = [statement_replay.clone_database(mode) for mode in ("sent", "pipelined")]
+        recording.start()
 
     def post(index: int) -> None:
         response = client.post(
@@ -696,12 +708,15 @@ def breakdown(*, api_key: str, orders: int, seed: int) -> bool:
         backend = _backend_pid()
         started_pg = _schedstat_seconds(backend)
         started_cpu, started_wall = time.process_time(), time.perf_counter()
+        recording.mark("start")
         for index in range(11, 11 + orders):
             post(index)
+        recording.mark("end")
         cpu = (time.process_time() - started_cpu) / orders
         wall = (time.perf_counter() - started_wall) / orders
         pg_cpu = (_schedstat_seconds(backend) - started_pg) / orders
     finally:
+        recording.stop()
         for owner, attr, original in reversed(restore):
             if original is None:
                 delattr(owner, attr)
@@ -730,7 +745,59 @@ def breakdown(*, api_key: str, orders: int, seed: int) -> bool:
         print(f"  {query['sql'][:110]}")
     verdict = "identical" if not differing else f"{differing} DIFFER"
     print(f"201 bodies vs a later GET of the same order ({len(bodies)} orders): {verdict}")
-    return not differing
+    replayed = _replay_floor(recording, copies, orders=orders, app_pg_ms=pg_cpu * 1000)
+    return not differing and replayed
+
+
+def _replay_floor(recording: object, copies: list[str], *, orders: int, app_pg_ms: float) -> bool:
+    """Replay the recorded statements on the copies (as sent, then pipelined), compare with
+    the application's figure and with pgbench's order transaction on one connection."""
+    from benchmarks import statement_replay as sr
+    from benchmarks.bench_ratios import CEILING_DIR, PG_URL
+    from benchmarks.ratio_load import backend_cpu_per_transaction
+
+    if not copies:
+        return True
+    assert isinstance(recording, sr.Recording)
+    ok = len(recording.connections) == 1
+    results = []
+    try:
+        for database, pipelined in zip(copies, (False, True), strict=True):
+            result = sr.replay(recording, database, pipelined=pipelined)
+            same, state = sr.same_state(database)
+            ok &= same and not result.errors
+            results.append(result)
+            print(
+                f"replay {result.mode}: {result.cpu_ms / orders:.3f} ms PostgreSQL CPU per "
+                f"order, {result.round_trips / orders:.1f} round trips and "
+                f"{result.statements / orders:.1f} statements per order; errors "
+                f"{result.errors}; end state {'same' if same else 'DIFFERENT'} ({state})"
+            )
+    finally:
+        for database in copies:
+            sr.drop_database(database)
+    pgbench_ms, tps = backend_cpu_per_transaction(
+        pg_url=PG_URL,
+        schema=CEILING_DIR / "schema.sql",
+        script=CEILING_DIR / "order_uniform.pgbench",
+        connections=1,
+        seconds=8,
+        warmup=2,
+    )
+    floor = results[-1].cpu_ms / orders
+    print(
+        f"pgbench_order_uniform on one connection: {pgbench_ms:.3f} ms PostgreSQL CPU per "
+        f"transaction ({tps:.0f} tps)\n"
+        f"  application {app_pg_ms:.3f} ms / pipelined replay {floor:.3f} ms = "
+        f"{app_pg_ms / floor:.2f}x (what the way intake sends its statements adds)\n"
+        f"  pipelined replay {floor:.3f} ms / pgbench {pgbench_ms:.3f} ms = "
+        f"{floor / pgbench_ms:.2f}x (what the data model costs, whoever sends it)\n"
+        f"  application {app_pg_ms:.3f} ms / pgbench {pgbench_ms:.3f} ms = "
+        f"{app_pg_ms / pgbench_ms:.2f}x (one connection; bench_ratios.py measures this at 8)"
+    )
+    if len(recording.connections) != 1:
+        print(f"replay: INVALID, statements came from {len(recording.connections)} connections")
+    return ok
 
 
 # --- Main -------------------------------------------------------------------------------
@@ -786,6 +853,13 @@ def main() -> None:
         help="afterwards, the same load on GET /health/ (an empty view): the framework's "
         "own cost per request on this machine",
     )
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="with --breakdown: replay the orders' statements without the application (as "
+        "sent, then each transaction pipelined) and compare PostgreSQL's CPU with the "
+        "application's and with pgbench's order transaction on one connection",
+    )
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--keep-log", action="store_true", help="keep gunicorn's error log")
     args = parser.parse_args()
@@ -817,7 +891,9 @@ def main() -> None:
             from benchmarks.intake_experiments import apply
 
             apply(experiments)
-        ok &= breakdown(api_key=api_key, orders=args.breakdown, seed=args.seed + 4)
+        ok &= breakdown(
+            api_key=api_key, orders=args.breakdown, seed=args.seed + 4, replay=args.replay
+        )
     if not ok:
         raise SystemExit(1)
 

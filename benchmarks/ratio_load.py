@@ -231,13 +231,14 @@ def _cpu(pid: int) -> float | None:
 def backend_cpu_per_transaction(
     *, pg_url: str, schema: Path, script: Path, connections: int, seconds: int, warmup: int
 ) -> tuple[float, float]:
-    """Run `script` with pgbench (as run_ceiling.sh does: -M prepared, -j 2, a CHECKPOINT,
-    `warmup` s of the same load, then the measured run) in a throwaway database and return
-    (PostgreSQL backend CPU ms per transaction, tps in the window). Without the CHECKPOINT
-    and the warm-up (before the sixth session) the window fell in the first seconds after
-    the tables were loaded, when nearly every UPDATE is the first change of its page since a
-    checkpoint and writes the whole page to the WAL: 1.4-1.7 ms per transaction at about
-    1,000 tps instead of about 0.4 ms at 3,000 (benchmarks/README.md, "sixth session").
+    """Run `script` with pgbench (as run_ceiling.sh does: -M prepared, -j 2 (1 for one
+    connection), a CHECKPOINT, `warmup` s of the same load, then the measured run) in a
+    throwaway database and return (PostgreSQL backend CPU ms per transaction, tps in the
+    window). Without the CHECKPOINT and the warm-up (before the sixth session) the window
+    fell in the first seconds after the tables were loaded, when nearly every UPDATE is the
+    first change of its page since a checkpoint and writes the whole page to the WAL: 1.4-1.7
+    ms per transaction at about 1,000 tps instead of about 0.4 ms at 3,000
+    (benchmarks/README.md, "sixth session").
 
     The backends' CPU is read from /proc/<pid>/stat (utime + stime) of the pgbench sessions
     (pg_stat_activity, application_name 'pgbench') every 0.2 s; the window runs from the
@@ -262,7 +263,8 @@ def backend_cpu_per_transaction(
                 conn.execute("CHECKPOINT")  # as run_ceiling.sh; needs a superuser
             except psycopg.Error:
                 pass
-        base = ["pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", "2"]
+        threads = str(min(2, connections))
+        base = ["pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", threads]
         if warmup > 0:
             subprocess.run(
                 [*base, "-T", str(warmup), "-f", str(script), db_url],

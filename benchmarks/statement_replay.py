@@ -1,0 +1,272 @@
+"""The floor under intake's PostgreSQL cost: the same statements without the application.
+
+`bench_orders.py --breakdown N --replay` records every statement the in-process orders send
+(SQL, parameters, transaction boundaries: psycopg's cursors and connection, patched for the
+run), then replays them on a copy of the database taken just before the first one, from one
+connection with Django's session settings, and reads the replaying backend's CPU
+(/proc/<pid>/schedstat) over the same N orders:
+
+- **as sent**: one round trip per statement, as a client without pipelining would;
+- **pipelined**: each transaction (BEGIN ... COMMIT) in one round trip: the least any client
+  could send these statements in.
+
+The copy starts with the same rows and sequence values, and one connection replays the orders
+in their order, so every INSERT gets the id the recorded statements that follow it name; the
+replay checks that nothing failed and that the copy ends with the same orders, reservations
+and stock figures as the original.
+
+What the figures separate: pipelined replay / pgbench's order transaction (one connection
+each) is what the data model costs (rows, index entries, foreign keys, JSON, routing's
+reads), whoever sends it; the application's own figure / pipelined replay is what the way
+it sends them adds (round trips, statement shapes, savepoints).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BEGIN, COMMIT, ROLLBACK, STATEMENT, MARK = "begin", "commit", "rollback", "statement", "mark"
+
+
+@dataclass
+class Recording:
+    """What one connection sent, in order: (kind, sql, params, many)."""
+
+    events: list[tuple[str, str, Any, bool]] = field(default_factory=list)
+    connections: set[int] = field(default_factory=set)
+    _restore: list[tuple[type, str, Any]] = field(default_factory=list)
+
+    def mark(self, label: str) -> None:
+        self.events.append((MARK, label, None, False))
+
+    def start(self) -> None:
+        """Patch psycopg's Cursor and Connection to record what they send."""
+        import psycopg
+        from psycopg import pq
+
+        events, seen = self.events, self.connections
+        execute, executemany = psycopg.Cursor.execute, psycopg.Cursor.executemany
+        commit, rollback = psycopg.Connection.commit, psycopg.Connection.rollback
+        idle = pq.TransactionStatus.IDLE
+
+        def opens(cursor: Any) -> None:
+            conn = cursor.connection
+            seen.add(id(conn))
+            if not conn.autocommit and conn.pgconn.transaction_status == idle:
+                events.append((BEGIN, "BEGIN", None, False))  # psycopg sends it first
+
+        def recorded_execute(cursor, query, params=None, **kwargs):
+            opens(cursor)
+            text = query if isinstance(query, str) else query.as_string(cursor)
+            kind = COMMIT if text.strip().upper() == "COMMIT" else STATEMENT
+            events.append((kind, text, params, False))
+            return execute(cursor, query, params, **kwargs)
+
+        def recorded_executemany(cursor, query, params_seq, **kwargs):
+            opens(cursor)
+            params_seq = list(params_seq)
+            text = query if isinstance(query, str) else query.as_string(cursor)
+            events.append((STATEMENT, text, params_seq, True))
+            return executemany(cursor, query, params_seq, **kwargs)
+
+        def recorded_end(kind: str, original: Any):
+            def end(conn):
+                if conn.pgconn.transaction_status != idle:
+                    events.append((kind, kind.upper(), None, False))
+                return original(conn)
+
+            return end
+
+        for owner, name, replacement in (
+            (psycopg.Cursor, "execute", recorded_execute),
+            (psycopg.Cursor, "executemany", recorded_executemany),
+            (psycopg.Connection, "commit", recorded_end(COMMIT, commit)),
+            (psycopg.Connection, "rollback", recorded_end(ROLLBACK, rollback)),
+        ):
+            self._restore.append((owner, name, owner.__dict__[name]))
+            setattr(owner, name, replacement)
+
+    def stop(self) -> None:
+        for owner, name, original in reversed(self._restore):
+            setattr(owner, name, original)
+        self._restore.clear()
+
+    def units(self) -> tuple[list[list[tuple]], list[list[tuple]]]:
+        """(before the 'start' mark, from 'start' to 'end'): lists of units, each one
+        statement outside a transaction or one transaction from BEGIN to COMMIT/ROLLBACK."""
+        before: list[list[tuple]] = []
+        window: list[list[tuple]] = []
+        target, current = before, None
+        for event in self.events:
+            kind = event[0]
+            if kind == MARK:
+                if event[1] == "start":
+                    target = window
+                elif event[1] == "end":
+                    break
+                continue
+            if kind == BEGIN:
+                current = [event]
+                continue
+            if current is None:
+                target.append([event])
+                continue
+            current.append(event)
+            if kind in (COMMIT, ROLLBACK):
+                target.append(current)
+                current = None
+        return before, window
+
+
+@dataclass
+class ReplayResult:
+    mode: str
+    units: int
+    statements: int
+    round_trips: int
+    cpu_ms: float  # the replaying backend's CPU, whole window
+    errors: int
+
+
+def clone_database(suffix: str) -> str:
+    """A copy of the benchmark database (CREATE DATABASE ... TEMPLATE) for a replay; Django's
+    connection to it is closed first (a template must have no other session). Its name."""
+    import psycopg
+    from django.db import connections
+
+    settings = connections["default"].settings_dict
+    connections["default"].close()
+    name = f"{settings['NAME']}_replay_{suffix}"
+    with psycopg.connect(_admin_url(settings), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{settings["NAME"]}"')
+    return name
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+    from django.db import connections
+
+    with psycopg.connect(_admin_url(connections["default"].settings_dict), autocommit=True) as a:
+        a.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin_url(settings: dict) -> str:
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    user = settings.get("USER") or "postgres"
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    return f"postgresql://{user}{password}@{host}:{port}/postgres"
+
+
+def replay(recording: Recording, database: str, *, pipelined: bool) -> ReplayResult:
+    """Replay the recording on `database` (a fresh copy of the original); the CPU figure is
+    the window's only, everything before it is replayed first (unmeasured) to reach the
+    same state. Uses a Django connection to `database`, so the session settings, adapters,
+    server-side binding and prepared-statement threshold are the application's."""
+    with _connection_to(database) as wrapper:
+        wrapper.ensure_connection()
+        conn = wrapper.connection
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = int(cursor.fetchone()[0])
+        before, window = recording.units()
+        errors = sum(_run(conn, unit, pipelined=pipelined)[1] for unit in before)
+        started = _schedstat(pid)
+        trips = 0
+        statements = 0
+        for unit in window:
+            sent, failed = _run(conn, unit, pipelined=pipelined)
+            trips += sent
+            errors += failed
+            statements += sum(1 for e in unit if e[0] in (STATEMENT, COMMIT, ROLLBACK, BEGIN))
+        cpu = _schedstat(pid) - started
+        return ReplayResult(
+            mode="pipelined" if pipelined else "as sent",
+            units=len(window),
+            statements=statements,
+            round_trips=trips,
+            cpu_ms=cpu * 1000,
+            errors=errors,
+        )
+
+
+@contextmanager
+def _connection_to(database: str) -> Iterator[Any]:
+    """A Django connection (the default one's class and settings) to `database`, held by
+    this thread only while the block runs: `connections[alias]` finds it (Django's
+    connection_created receivers look it up), but it is not among the configured databases,
+    which a test may not open."""
+    from django.db import connections
+
+    default = connections["default"]
+    alias = f"copy_{database}"
+    wrapper = type(default)({**default.settings_dict, "NAME": database}, alias=alias)
+    connections[alias] = wrapper
+    try:
+        yield wrapper
+    finally:
+        wrapper.close()
+        del connections[alias]
+
+
+def _run(conn: Any, unit: list[tuple], *, pipelined: bool) -> tuple[int, int]:
+    """Send one unit; (round trips, errors)."""
+    import psycopg
+
+    try:
+        if pipelined and len(unit) > 1:
+            with conn.pipeline(), conn.cursor() as cursor:
+                for kind, sql, params, many in unit:
+                    _send(cursor, kind, sql, params, many)
+            return 1, 0
+        with conn.cursor() as cursor:
+            for kind, sql, params, many in unit:
+                _send(cursor, kind, sql, params, many)
+                if cursor.pgresult is not None and cursor.description is not None:
+                    cursor.fetchall()
+        return len(unit), 0
+    except psycopg.Error:
+        if conn.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+        return len(unit), 1
+
+
+def _send(cursor: Any, kind: str, sql: str, params: Any, many: bool) -> None:
+    if kind in (BEGIN, COMMIT, ROLLBACK):
+        cursor.execute(sql, prepare=False)
+    elif many:
+        cursor.executemany(sql, params)
+    else:
+        cursor.execute(sql, params)
+
+
+def same_state(database: str) -> tuple[bool, str]:
+    """Whether `database` (a replayed copy) ends as the original did: orders, lines,
+    reservations, events and the stock figures compared by checksum."""
+    from django.db import connections
+
+    query = """
+        SELECT (SELECT count(*) FROM orders_order), (SELECT max(id) FROM orders_order),
+               (SELECT count(*) FROM inventory_reservation),
+               (SELECT count(*) FROM orders_orderevent),
+               (SELECT coalesce(sum(reserved::bigint * id), 0) FROM inventory_stocklevel)
+    """
+    with connections["default"].cursor() as cursor:
+        cursor.execute(query)
+        original = cursor.fetchone()
+    with _connection_to(database) as wrapper, wrapper.cursor() as cursor:
+        cursor.execute(query)
+        copy = cursor.fetchone()
+    labels = ("orders", "last order id", "reservations", "events", "stock checksum")
+    text = ", ".join(f"{label} {a}/{b}" for label, a, b in zip(labels, original, copy, strict=True))
+    return tuple(original) == tuple(copy), text
+
+
+def _schedstat(pid: int) -> float:
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9

@@ -1,0 +1,93 @@
+"""The statement recording behind `bench_orders.py --replay` (benchmarks/statement_replay.py):
+it sees what psycopg sends on Django's connection, with the BEGIN psycopg adds and the COMMIT,
+cuts it into transactions, leaves psycopg as it found it, and a replay on a copy reaches the
+same rows."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from django.db import connection, transaction
+
+from benchmarks.statement_replay import (
+    BEGIN,
+    COMMIT,
+    STATEMENT,
+    Recording,
+    clone_database,
+    drop_database,
+    replay,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _kinds(units: list[list[tuple]]) -> list[list[str]]:
+    return [[event[0] for event in unit] for unit in units]
+
+
+def test_a_recording_cuts_what_was_sent_into_transactions_and_a_window() -> None:
+    execute = psycopg.Cursor.execute
+    recording = Recording()
+    recording.start()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")  # autocommit: a unit of its own
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT %s", [2])
+            cursor.execute("SELECT %s", [3])
+        recording.mark("start")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT %s", [4])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s", [5])
+        recording.mark("end")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 6")
+    finally:
+        recording.stop()
+    assert psycopg.Cursor.execute is execute
+    before, window = recording.units()
+    assert _kinds(before)[-2:] == [[STATEMENT], [BEGIN, STATEMENT, STATEMENT, COMMIT]]
+    assert _kinds(window) == [[BEGIN, STATEMENT, COMMIT], [STATEMENT]]
+    assert window[0][1][1:3] == ("SELECT %s", [4])
+    assert recording.connections == {id(connection.connection)}
+
+
+def test_a_replay_on_a_copy_writes_the_same_rows() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE replay_probe (id serial PRIMARY KEY, n integer)")
+    # Both copies before the recorded statements run (clone_database closes the connection).
+    copies = {False: clone_database("sent"), True: clone_database("pipelined")}
+    connection.ensure_connection()
+    try:
+        recording = Recording()
+        recording.start()
+        try:
+            recording.mark("start")
+            for n in (1, 2, 3):
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("INSERT INTO replay_probe (n) VALUES (%s) RETURNING id", [n])
+                    (new_id,) = cursor.fetchone()
+                    cursor.execute("UPDATE replay_probe SET n = n * 10 WHERE id = %s", [new_id])
+            recording.mark("end")
+        finally:
+            recording.stop()
+        for pipelined, copy in copies.items():
+            result = replay(recording, copy, pipelined=pipelined)
+            assert result.errors == 0 and result.units == 3
+            assert result.round_trips == (3 if pipelined else 12)
+            with psycopg.connect(_url(copy)) as conn:
+                rows = conn.execute("SELECT id, n FROM replay_probe ORDER BY id").fetchall()
+            assert rows == [(1, 10), (2, 20), (3, 30)]
+    finally:
+        for copy in copies.values():
+            drop_database(copy)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE replay_probe")
+
+
+def _url(database: str) -> str:
+    settings = connection.settings_dict
+    host, port = settings.get("HOST") or "127.0.0.1", settings.get("PORT") or 5432
+    return f"postgresql://{settings.get('USER') or 'postgres'}@{host}:{port}/{database}"
