@@ -21,13 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
+from oms.api.key_cache import Unchecked, current_params, current_subquery
 from oms.db import execute_then_commit, json_param
 from oms.errors import OMSError
 from oms.models import Channel
@@ -49,11 +52,37 @@ KEY_RETENTION = timedelta(hours=24)
 
 _CLAIM_SQL = (
     "SELECT lock.taken, r.id, r.request_hash, r.completed, r.response_status, "
-    "r.response_body, r.created_at "
+    "r.response_body, r.created_at{current} "
     "FROM (SELECT pg_try_advisory_xact_lock(%s) AS taken) AS lock "
     f"LEFT JOIN {IdempotencyRecord._meta.db_table} AS r "
-    "ON r.channel_id = %s AND r.scope = %s AND r.key = %s"
+    "ON r.channel_id = %s AND r.scope = %s AND r.key = %s{check}"
 )
+
+
+@cache
+def _claim_sql(checks_key: bool) -> str:
+    """The claim; with `checks_key`, also whether the request's cached API key is current
+    (oms/api/key_cache.py), read in the same snapshot."""
+    if not checks_key:
+        return _CLAIM_SQL.format(current="", check="")
+    return _CLAIM_SQL.format(
+        current=", coalesce(v.current, false)",
+        check=f" LEFT JOIN ({current_subquery()}) AS v ON true",
+    )
+
+
+class KeyChanged(Exception):
+    """The request's cached API key was not current when the claim checked it (revoked, its
+    channel deactivated, or either row changed). The transaction rolled back with nothing
+    done: check the key the usual way and start again."""
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """A cached API key to check in the claim, and what to do once it passed."""
+
+    unchecked: Unchecked
+    passed: Callable[[], None]
 
 
 _STORE_SQL = f"""
@@ -96,9 +125,13 @@ class _Stored:
             self.body = json.loads(self.body)
 
 
-def _claim(channel: Channel, scope: str, key: str) -> tuple[bool, _Stored | None]:
-    """(lock taken, stored record or None), in one statement on PostgreSQL. Elsewhere (the
-    SQLite quickstart, whose transactions take the write lock up front) only the read."""
+def _claim(
+    channel: Channel, scope: str, key: str, key_check: KeyCheck | None = None
+) -> tuple[bool, _Stored | None]:
+    """(lock taken, stored record or None), in one statement on PostgreSQL, which also checks
+    `key_check`'s API key (raises KeyChanged when it is not current). Elsewhere (the SQLite
+    quickstart, whose transactions take the write lock up front) only the read; no key is
+    cached there, so there is none to check."""
     if connection.vendor != "postgresql":
         record = (
             IdempotencyRecord.objects.filter(channel=channel, scope=scope, key=key)
@@ -113,11 +146,16 @@ def _claim(channel: Channel, scope: str, key: str) -> tuple[bool, _Stored | None
             .first()
         )
         return True, _Stored(record) if record else None
+    params: list[Any] = [idempotency_lock_id(channel.pk, scope, key), channel.pk, scope, key]
+    if key_check is not None:
+        params += current_params(key_check.unchecked)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CLAIM_SQL, [idempotency_lock_id(channel.pk, scope, key), channel.pk, scope, key]
-        )
+        cursor.execute(_claim_sql(key_check is not None), params)
         taken, *record = cursor.fetchone()
+    if key_check is not None:
+        if not record.pop():
+            raise KeyChanged()
+        key_check.passed()
     return bool(taken), _Stored(tuple(record)) if record[0] is not None else None
 
 
@@ -163,14 +201,17 @@ def idempotent(
     channel: Channel,
     scope: str,
     handler: Callable[[], tuple[int, Any]],
+    key_check: KeyCheck | None = None,
 ) -> Response:
     """Run `handler` (-> (status, body)) at most once per key, in one transaction with the
-    key's claim and its stored response."""
+    key's claim and its stored response. With `key_check`, the claim also checks the
+    request's cached API key before anything is read or done: KeyChanged when it is not
+    current, with the transaction rolled back."""
     key = _validated_key(request)
     fingerprint = request_fingerprint(request.data)
     try:
         with transaction.atomic():
-            taken, stored = _claim(channel, scope, key)
+            taken, stored = _claim(channel, scope, key, key_check)
             if stored is not None and stored.completed:
                 return _replay(stored, fingerprint)
             if not taken:

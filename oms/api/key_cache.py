@@ -67,10 +67,30 @@ def _current_sql(expression: str) -> str:
     the key is revoked or unknown, or its channel inactive."""
     return (
         f"SELECT v.current, CASE WHEN v.current THEN ({expression}) END FROM ("
-        f"SELECT {_VERSIONS[0]} = %(oms_key_version)s "
-        f"AND {_VERSIONS[1]} = %(oms_channel_version)s AS current "
-        f"{_active_key('%(oms_prefix)s')}) v"
+        f"{_current('%(oms_key_version)s', '%(oms_channel_version)s', '%(oms_prefix)s')}) v"
     )
+
+
+def _current(key_version: str, channel_version: str, prefix: str) -> str:
+    """One row, `current`: whether both rows are still these versions; no row when the key
+    is revoked or unknown or its channel inactive. Placeholders as given."""
+    return (
+        f"SELECT {_VERSIONS[0]} = {key_version} AND {_VERSIONS[1]} = {channel_version} "
+        f"AS current {_active_key(prefix)}"
+    )
+
+
+@cache
+def current_subquery() -> str:
+    """The check as a subquery for a view's own statement (`%s` placeholders; parameters:
+    `current_params`): one row whose `current` is true when the key is unrevoked, its
+    channel active and both rows still the versions it was cached at; false or no row
+    otherwise. Intake's idempotency claim carries it (orders/idempotency.py)."""
+    return _current("%s", "%s", "%s")
+
+
+def current_params(unchecked: Unchecked) -> list[str]:
+    return [unchecked.key_version, unchecked.channel_version, unchecked.prefix]
 
 
 def _active_key(prefix: str) -> str:

@@ -1,6 +1,8 @@
 """The API key checked in the statement that computes a view's answer: one round trip instead
-of two for the hottest read (availability). How it stays as strict as the usual check:
-oms/api/key_cache.py; tests: tests/api/test_key_in_statement.py."""
+of two for the hottest read (availability), and in the first statement of order intake's
+transaction (its idempotency claim, orders/idempotency.py). How it stays as strict as the
+usual check: oms/api/key_cache.py; tests: tests/api/test_key_in_statement.py and
+tests/api/test_intake_key_check.py."""
 
 from __future__ import annotations
 
@@ -16,18 +18,17 @@ from .key_cache import Unchecked, api_key_lookup, value_if_current
 class ChecksKeyInStatement(APIView):
     """A view that may get a cached API key unchecked (ApiKeyAuthentication hands it out when
     its secret matches) and checks it in the statement of its answer with
-    `value_with_key_check`. Any other answer (an error, a response built some other way) is
-    preceded by the usual check, so an unchecked key never gets an answer: a revoked one gets
-    a 401."""
+    `value_with_key_check`, or in a statement of its own (`key_checked` once it passed). Any
+    other answer (an error, a response built some other way) is preceded by the usual check,
+    so an unchecked key never gets an answer: a revoked one gets a 401.
+
+    Permissions (a required scope) are decided before the statement, on the cached copy.
+    When the check finds that the key's row changed, they are decided again on the current
+    key (`check_key_now`) before anything is answered or written: a scope taken away gets
+    its 403. A view that writes must check the key before its first change (intake checks it
+    in the transaction's first statement)."""
 
     checks_key_in_statement = True  # read by ApiKeyAuthentication
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        # Permissions are decided before the statement, on the cached key: a scope could be
-        # granted on a stale copy. Only views that any valid key may call can use this.
-        super().__init_subclass__(**kwargs)
-        if getattr(cls, "required_scope", None):
-            raise TypeError(f"{cls.__name__}: a view with a required scope checks keys first")
 
     def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
         if unchecked_key(request) is not None:
@@ -50,9 +51,14 @@ def value_with_key_check(request: Any, expression: str, params: dict[str, Any]) 
     if not current:
         check_key_now(request)
         return False, None
+    key_checked(request)
+    return True, value
+
+
+def key_checked(request: Any) -> None:
+    """The request's unchecked key was found current in a view's own statement."""
     setattr(request._request, UNCHECKED, None)
     touch_last_used(request.auth)
-    return True, value
 
 
 def unchecked_key(request: Any) -> Unchecked | None:
@@ -61,7 +67,8 @@ def unchecked_key(request: Any) -> Unchecked | None:
 
 def check_key_now(request: Any) -> None:
     """The usual check of the request's key (raises AuthenticationFailed); it becomes
-    `request.auth`."""
+    `request.auth`, and the view's permissions are decided again on it (they were decided on
+    the cached copy; raises PermissionDenied)."""
     unchecked = unchecked_key(request)
     setattr(request._request, UNCHECKED, None)
     credentials = read_credentials(request)
@@ -74,3 +81,6 @@ def check_key_now(request: Any) -> None:
         raise exceptions.AuthenticationFailed("Invalid API key.")
     touch_last_used(key)
     request.auth = key
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    if view is not None:
+        view.check_permissions(request)

@@ -147,12 +147,3 @@ def test_other_views_check_the_key_first(warm_client: APIClient) -> None:
 
     (statement,) = [q["sql"] for q in queries.captured_queries]
     assert "xmin" in statement
-
-
-def test_views_with_a_scope_cannot_check_the_key_later() -> None:
-    """Permissions run before the statement, on the cached copy: a scope must not be decided
-    on it."""
-    from oms.api.key_in_statement import ChecksKeyInStatement
-
-    with pytest.raises(TypeError, match="required scope"):
-        type("Scoped", (ChecksKeyInStatement,), {"required_scope": ApiKey.Scope.ORDERS})

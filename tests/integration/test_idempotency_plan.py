@@ -1,4 +1,4 @@
-"""The idempotency claim (orders/idempotency.py `_CLAIM_SQL`) finds its record through the
+"""The idempotency claim (orders/idempotency.py `_claim_sql`) finds its record through the
 unique (channel, scope, key) index, also with the generic plan a connection keeps once the
 statement has run a few times, and also when that plan was made while the table was empty
 (a new database, or one emptied by a benchmark). With a separate index on channel_id the
@@ -15,7 +15,7 @@ from django.db import connection
 from psycopg import pq
 
 from oms.models import Channel
-from orders.idempotency import _CLAIM_SQL, idempotency_lock_id
+from orders.idempotency import _claim_sql, idempotency_lock_id
 from orders.models import IdempotencyRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,22 +33,24 @@ def generic_plan() -> Iterator[None]:
             cursor.execute("RESET plan_cache_mode")
 
 
-def _plan(channel: Channel, key: str) -> str:
+def _plan(channel: Channel, key: str, *, checks_key: bool = False) -> str:
     """The claim's plan as a connection keeps it: PREPAREd (by libpq's simple protocol: the
-    statement's $n are PREPARE's own parameters), then EXPLAIN EXECUTE."""
-    sql = _CLAIM_SQL.replace("%s", "$1", 1).replace("%s", "$2", 1)
-    sql = sql.replace("%s", "$3", 1).replace("%s", "$4", 1)
+    statement's $n are PREPARE's own parameters), then EXPLAIN EXECUTE. With `checks_key`,
+    the claim that also checks a cached API key (three more text parameters)."""
+    sql = _claim_sql(checks_key)
+    count = sql.count("%s")
+    for n in range(1, count + 1):
+        sql = sql.replace("%s", f"${n}", 1)
+    types = ", ".join(["bigint", "bigint"] + ["text"] * (count - 2))
     lock_id = idempotency_lock_id(channel.pk, "order_create", key)
+    values = f"{lock_id}, {channel.pk}, 'order_create', '{key}'"
+    if checks_key:
+        values += ", 'v1', 'v2', 'no-such-prefix'"
     connection.ensure_connection()
     pgconn = connection.connection.pgconn
-    prepared = pgconn.exec_(
-        f"PREPARE oms_claim_plan (bigint, bigint, text, text) AS {sql}".encode()
-    )
+    prepared = pgconn.exec_(f"PREPARE oms_claim_plan ({types}) AS {sql}".encode())
     assert prepared.status == pq.ExecStatus.COMMAND_OK, prepared.error_message
-    explained = pgconn.exec_(
-        f"EXPLAIN (COSTS OFF) EXECUTE oms_claim_plan "
-        f"({lock_id}, {channel.pk}, 'order_create', '{key}')".encode()
-    )
+    explained = pgconn.exec_(f"EXPLAIN (COSTS OFF) EXECUTE oms_claim_plan ({values})".encode())
     assert explained.status == pq.ExecStatus.TUPLES_OK, explained.error_message
     return "\n".join(
         bytes(explained.get_value(row, 0) or b"").decode() for row in range(explained.ntuples)
@@ -64,3 +66,15 @@ def test_the_claim_uses_the_unique_index_planned_on_an_empty_table() -> None:
     plan = _plan(channel, "k-1")
     assert "idempotency_key_unique" in plan, plan
     assert "Filter" not in plan, plan  # every condition is an index condition
+
+
+@pytest.mark.usefixtures("generic_plan")
+def test_the_claim_that_checks_the_key_finds_record_and_key_by_their_unique_indexes() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the claim statement is PostgreSQL's")
+    channel = Channel.objects.create(code="plan-web", name="Plan web")
+    plan = _plan(channel, "k-1", checks_key=True)
+    assert "idempotency_key_unique" in plan, plan
+    assert "oms_apikey_prefix" in plan, plan  # the key by its unique prefix
+    assert "Seq Scan on orders_idempotencyrecord" not in plan, plan
+    assert "Seq Scan on oms_apikey" not in plan, plan
