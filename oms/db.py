@@ -130,7 +130,8 @@ def pipelined() -> Iterator[None]:
     the block's end then costs a round trip of its own. Only for statements whose caller
     needs nothing back inside the block (no rowcount: Django's `update()` and
     `save(update_fields=...)` read it). Errors surface at the block's end, as Django's
-    exceptions. PostgreSQL only; inside a transaction."""
+    exceptions. PostgreSQL only; inside a transaction, or as its first statements: with
+    the `oms.postgresql` engine BEGIN then goes out with them (oms/postgresql/connection.py)."""
     connection.ensure_connection()
     with connection.wrap_database_errors, connection.connection.pipeline():
         yield

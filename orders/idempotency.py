@@ -31,7 +31,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from oms.api.key_cache import Unchecked, current_params, current_subquery
-from oms.db import execute_then_commit, json_param
+from oms.db import execute_then_commit, json_param, pipelined
 from oms.errors import OMSError
 from oms.models import Channel
 
@@ -150,7 +150,10 @@ def _claim(
     if key_check is not None:
         params += current_params(key_check.unchecked)
     with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(key_check is not None), params)
+        # The transaction's first statement: pipelined, BEGIN goes out with it in one round
+        # trip (oms/postgresql/connection.py).
+        with pipelined():
+            cursor.execute(_claim_sql(key_check is not None), params)
         taken, *record = cursor.fetchone()
     if key_check is not None:
         if not record.pop():

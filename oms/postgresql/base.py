@@ -12,14 +12,20 @@ broken) is checked the usual way, with `SELECT 1`, and closed when that fails. A
 that never closed the socket is not seen (nor would `SELECT 1` see it before its timeout).
 ENGINE `oms.postgresql` (oms/settings/base.py); tests: tests/integration/test_pg_health_check.py.
 
-It also keeps, per connection, the names of the statements oms/postgresql/direct.py prepared.
+It also keeps, per connection, the names of the statements oms/postgresql/direct.py prepared,
+and its connections open a transaction with BEGIN in the same round trip as the first
+statement when that statement is pipelined (oms/postgresql/connection.py).
 """
 
 from __future__ import annotations
 
 import select
+from typing import Any
 
+import psycopg
 from django.db.backends.postgresql import base
+
+from .connection import Connection
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -30,6 +36,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def connect(self) -> None:
         self.direct_statements = set()
         super().connect()
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        connection = super().get_new_connection(conn_params)
+        if type(connection) is psycopg.Connection:
+            # BEGIN goes out with a transaction's first statement when that one is pipelined
+            # (oms/postgresql/connection.py); the same object, one method overridden.
+            connection.__class__ = Connection
+        return connection
 
     def is_usable(self) -> bool:
         connection = self.connection

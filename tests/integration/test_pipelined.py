@@ -1,13 +1,17 @@
 """`oms.db.pipelined`: statements sent together in one round trip (psycopg's pipeline mode),
-used where the reservation's savepoint goes out with the reservation itself."""
+used where the reservation's savepoint goes out with the reservation itself, where the
+idempotency record goes out with the COMMIT, and where a transaction's first statement takes
+its BEGIN along (oms/postgresql/connection.py: intake's claim)."""
 
 from __future__ import annotations
 
+import tempfile
 import threading
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from psycopg import pq
 
 from inventory.models import Reservation, StockLevel
 from inventory.reservation_sql import reserve_levels
@@ -136,3 +140,78 @@ def _seen_by_another_connection(level_id: int) -> int:
     thread.start()
     thread.join()
     return seen[0]
+
+
+class _Trace:
+    """libpq's trace of what the client sends and gets, while the block runs."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def __enter__(self) -> _Trace:
+        connection.ensure_connection()
+        self._file = tempfile.TemporaryFile()
+        pgconn = connection.connection.pgconn
+        pgconn.trace(self._file.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        connection.connection.pgconn.untrace()
+        self._file.seek(0)
+        self.text = self._file.read().decode()
+        self._file.close()
+
+    def sent(self, message: str) -> list[str]:
+        return [ln for ln in self.text.splitlines() if ln.startswith("F\t") and message in ln]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pipelined_first_statement_takes_begin_along_in_one_round_trip() -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        with _Trace() as trace:
+            with pipelined():
+                cursor.execute("SELECT txid_current_if_assigned() IS NULL, now() = now()")
+                cursor.execute("SELECT 2")
+            assert cursor.fetchone() == (2,)
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+        status = connection.connection.info.transaction_status
+
+    assert len(trace.sent('"BEGIN"')) == 1  # one BEGIN, not one per statement
+    assert len(trace.sent("\tSync")) == 1  # BEGIN and both statements: one round trip
+    assert "already a transaction in progress" not in trace.text
+    assert status == pq.TransactionStatus.INTRANS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_begun_in_a_pipeline_rolls_back_whole() -> None:
+    location, product = LocationFactory(), ProductFactory()
+    level = stock(location, product, 5)
+    with pytest.raises(RuntimeError), transaction.atomic(), connection.cursor() as cursor:
+        with pipelined():
+            cursor.execute(
+                "UPDATE inventory_stocklevel SET safety_stock = 2 WHERE id = %s", [level.pk]
+            )
+        # Not committed at the block's Sync (as a pipeline without BEGIN would): the
+        # statement ran in the request's transaction.
+        assert _seen_by_another_connection(level.pk) == 0
+        raise RuntimeError("undo")
+
+    level.refresh_from_db()
+    assert level.safety_stock == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_first_statement_raises_at_the_blocks_end_and_rolls_back() -> None:
+    level = stock(LocationFactory(), ProductFactory(), 5)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        with pipelined():
+            cursor.execute(
+                "UPDATE inventory_stocklevel SET reserved = on_hand + 1 WHERE id = %s",
+                [level.pk],
+            )
+    with connection.cursor() as cursor:  # the connection is usable again
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+    level.refresh_from_db()
+    assert level.reserved == 0
