@@ -20,7 +20,8 @@ from oms.api import key_cache
 from oms.models import ApiKey, Channel
 from orders.models import IdempotencyRecord, IntakeRefusalCount, Order
 from tests.api.test_api_key_cache import _elsewhere
-from tests.factories import BERLIN, LocationFactory, ProductFactory, stock
+from tests.api.test_key_in_statement import stocked_client
+from tests.factories import BERLIN
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,11 +46,7 @@ def _post(client: APIClient, ref: str, **extra) -> object:  # type: ignore[no-un
 
 @pytest.fixture
 def warm_client(api_key: str) -> APIClient:
-    channel = Channel.objects.get()
-    stock(LocationFactory(channels=[channel]), ProductFactory(sku=SKU), on_hand=100)
-    key_cache.clear()
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key}")
+    client = stocked_client(api_key, sku=SKU, on_hand=100)
     for ref in ("W-1", "W-2"):  # the first touches last_used_at, the second reloads the key
         assert _post(client, ref).status_code == 201
     return client

@@ -27,13 +27,20 @@ SKU = "SKU-STATEMENT"
 PATH = f"/api/v1/availability/?skus={SKU}"
 
 
-@pytest.fixture
-def warm_client(api_key: str) -> APIClient:
+def stocked_client(api_key: str, *, sku: str, on_hand: int) -> APIClient:
+    """A client with `api_key`, one location of its channel holding `on_hand` of `sku`, and
+    this process's key cache empty."""
     channel = Channel.objects.get()
-    stock(LocationFactory(channels=[channel]), ProductFactory(sku=SKU), on_hand=10)
+    stock(LocationFactory(channels=[channel]), ProductFactory(sku=sku), on_hand=on_hand)
     key_cache.clear()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key}")
+    return client
+
+
+@pytest.fixture
+def warm_client(api_key: str) -> APIClient:
+    client = stocked_client(api_key, sku=SKU, on_hand=10)
     assert client.get(PATH).status_code == 200  # loads the key, touches last_used_at
     assert client.get(PATH).status_code == 200  # loads it again at its new version
     return client
