@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from benchmarks.statement_replay import (
     BEGIN,
     COMMIT,
+    ROLLBACK,
     STATEMENT,
     Recording,
     clone_database,
@@ -91,3 +92,20 @@ def _url(database: str) -> str:
     settings = connection.settings_dict
     host, port = settings.get("HOST") or "127.0.0.1", settings.get("PORT") or 5432
     return f"postgresql://{settings.get('USER') or 'postgres'}@{host}:{port}/{database}"
+
+
+def test_a_rolled_back_transaction_is_a_unit_that_ends_with_its_rollback() -> None:
+    connection.ensure_connection()  # a connection's set-up statements are not the test's
+    recording = Recording()
+    recording.start()
+    try:
+        recording.mark("start")
+        with pytest.raises(RuntimeError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT %s", [1])
+            raise RuntimeError("undo")
+        recording.mark("end")
+    finally:
+        recording.stop()
+
+    _, window = recording.units()
+    assert _kinds(window) == [[BEGIN, STATEMENT, ROLLBACK]]
