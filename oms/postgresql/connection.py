@@ -4,9 +4,10 @@ opens with BEGIN in the same round trip.
 psycopg starts a transaction by sending BEGIN before the first statement and, in pipeline
 mode too, waits for its answer (a Sync after it: without one, libpq cannot tell the
 transaction began, psycopg/psycopg#401). So every transaction costs a round trip of its own
-before its first statement: at each, PostgreSQL's backend wakes up, answers and sleeps again,
-about 0.17 ms of its CPU on this kind of machine when the client does its own work in
-between (`bench_orders.py --breakdown N --replay`, benchmarks/README.md, eighth session).
+before its first statement: the web worker waits, and PostgreSQL's backend wakes up, answers
+and sleeps again. (Intake's two round trips fewer in the eighth session, this one and the API
+key's, took about 4 % off the web worker's CPU per order; PostgreSQL's did not move within the
+machine's noise: benchmarks/README.md.)
 
 Here, when the first statement of a transaction is sent inside a pipeline
 (`oms.db.pipelined`), BEGIN is queued in front of it without a Sync: both go out together and
