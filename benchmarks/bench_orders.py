@@ -598,6 +598,9 @@ def ledger_check() -> bool:
 
 # --- In-process breakdown ---------------------------------------------------------------
 
+# --replay: copies replayed at once (pipelined), as pgbench's connections in bench_ratios.py.
+REPLAY_CONNECTIONS = 8
+
 # (label, module path, attribute, depth): the functions timed by --breakdown, patched where
 # their callers look them up. Nested stages are included in their parents' figures.
 STAGES = [
@@ -681,7 +684,8 @@ def breakdown(*, api_key: str, orders: int, seed: int, replay: bool = False) -> 
     recording = statement_replay.Recording()
     copies: list[str] = []
     if replay:  # copies of the database as it is before the first order, one per replay
-        copies = [statement_replay.clone_database(mode) for mode in ("sent", "pipelined")]
+        modes = ["sent", "pipelined", *(f"c{n}" for n in range(REPLAY_CONNECTIONS))]
+        copies = [statement_replay.clone_database(mode) for mode in modes]
         recording.start()
 
     def post(index: int) -> None:
@@ -761,8 +765,9 @@ def _replay_floor(recording: object, copies: list[str], *, orders: int, app_pg_m
     assert isinstance(recording, sr.Recording)
     ok = len(recording.connections) == 1
     results = []
+    concurrent: list = []
     try:
-        for database, pipelined in zip(copies, (False, True), strict=True):
+        for database, pipelined in zip(copies[:2], (False, True), strict=True):
             result = sr.replay(recording, database, pipelined=pipelined)
             same, state = sr.same_state(database)
             ok &= same and not result.errors
@@ -773,6 +778,19 @@ def _replay_floor(recording: object, copies: list[str], *, orders: int, app_pg_m
                 f"{result.statements / orders:.1f} statements per order; errors "
                 f"{result.errors}; end state {'same' if same else 'DIFFERENT'} ({state})"
             )
+        concurrent = sr.replay_concurrently(recording, copies[2:])
+        for database, result in zip(copies[2:], concurrent, strict=True):
+            same, state = sr.same_state(database)
+            ok &= same and not result.errors
+        errors = sum(r.errors for r in concurrent)
+        slowest = max(r.seconds for r in concurrent)
+        print(
+            f"replay pipelined on {len(concurrent)} copies at once, a connection each: "
+            f"{sum(r.cpu_ms for r in concurrent) / (orders * len(concurrent)):.3f} ms "
+            f"PostgreSQL CPU per order, {orders * len(concurrent) / slowest:.0f} orders/s "
+            f"(PostgreSQL busy {sum(r.cpu_ms for r in concurrent) / 1000 / slowest:.2f} "
+            f"cores); errors {errors}; end states {'same' if ok else 'NOT ALL THE SAME'}"
+        )
     finally:
         for database in copies:
             sr.drop_database(database)
@@ -795,6 +813,23 @@ def _replay_floor(recording: object, copies: list[str], *, orders: int, app_pg_m
         f"  application {app_pg_ms:.3f} ms / pgbench {pgbench_ms:.3f} ms = "
         f"{app_pg_ms / pgbench_ms:.2f}x (one connection; bench_ratios.py measures this at 8)"
     )
+    if concurrent:
+        together = sum(r.cpu_ms for r in concurrent) / (orders * len(concurrent))
+        pgbench_n_ms, tps_n = backend_cpu_per_transaction(
+            pg_url=PG_URL,
+            schema=CEILING_DIR / "schema.sql",
+            script=CEILING_DIR / "order_uniform.pgbench",
+            connections=len(concurrent),
+            seconds=8,
+            warmup=2,
+        )
+        print(
+            f"pgbench_order_uniform on {len(concurrent)} connections: {pgbench_n_ms:.3f} ms "
+            f"PostgreSQL CPU per transaction ({tps_n:.0f} tps)\n"
+            f"  pipelined replay on {len(concurrent)} connections {together:.3f} ms / pgbench "
+            f"{pgbench_n_ms:.3f} ms = {together / pgbench_n_ms:.2f}x (the data model's cost "
+            "with busy backends, as bench_ratios.py's target compares)"
+        )
     if len(recording.connections) != 1:
         print(f"replay: INVALID, statements came from {len(recording.connections)} connections")
     return ok

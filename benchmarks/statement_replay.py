@@ -8,7 +8,9 @@ connection with Django's session settings, and reads the replaying backend's CPU
 
 - **as sent**: one round trip per statement, as a client without pipelining would;
 - **pipelined**: each transaction (BEGIN ... COMMIT) in one round trip: the least any client
-  could send these statements in.
+  could send these statements in;
+- **pipelined, concurrently**: the same on several copies at once, one connection each, to
+  compare with pgbench at as many connections (`replay_concurrently`).
 
 The copy starts with the same rows and sequence values, and one connection replays the orders
 in their order, so every INSERT gets the id the recorded statements that follow it name; the
@@ -23,6 +25,8 @@ it sends them adds (round trips, statement shapes, savepoints).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -130,6 +134,7 @@ class ReplayResult:
     round_trips: int
     cpu_ms: float  # the replaying backend's CPU, whole window
     errors: int
+    seconds: float = 0.0  # the window's wall time
 
 
 def clone_database(suffix: str) -> str:
@@ -163,11 +168,18 @@ def _admin_url(settings: dict) -> str:
     return f"postgresql://{user}{password}@{host}:{port}/postgres"
 
 
-def replay(recording: Recording, database: str, *, pipelined: bool) -> ReplayResult:
+def replay(
+    recording: Recording,
+    database: str,
+    *,
+    pipelined: bool,
+    barrier: threading.Barrier | None = None,
+) -> ReplayResult:
     """Replay the recording on `database` (a fresh copy of the original); the CPU figure is
     the window's only, everything before it is replayed first (unmeasured) to reach the
     same state. Uses a Django connection to `database`, so the session settings, adapters,
-    server-side binding and prepared-statement threshold are the application's."""
+    server-side binding and prepared-statement threshold are the application's. With
+    `barrier`, the window starts when every replay sharing it has reached it."""
     with _connection_to(database) as wrapper:
         wrapper.ensure_connection()
         conn = wrapper.connection
@@ -177,7 +189,9 @@ def replay(recording: Recording, database: str, *, pipelined: bool) -> ReplayRes
             pid = int(cursor.fetchone()[0])
         before, window = recording.units()
         errors = sum(_run(conn, unit, pipelined=pipelined)[1] for unit in before)
-        started = _schedstat(pid)
+        if barrier is not None:
+            barrier.wait()
+        started, wall = _schedstat(pid), time.perf_counter()
         trips = 0
         statements = 0
         for unit in window:
@@ -186,6 +200,7 @@ def replay(recording: Recording, database: str, *, pipelined: bool) -> ReplayRes
             errors += failed
             statements += sum(1 for e in unit if e[0] in (STATEMENT, COMMIT, ROLLBACK, BEGIN))
         cpu = _schedstat(pid) - started
+        wall = time.perf_counter() - wall
         return ReplayResult(
             mode="pipelined" if pipelined else "as sent",
             units=len(window),
@@ -193,7 +208,39 @@ def replay(recording: Recording, database: str, *, pipelined: bool) -> ReplayRes
             round_trips=trips,
             cpu_ms=cpu * 1000,
             errors=errors,
+            seconds=wall,
         )
+
+
+def replay_concurrently(recording: Recording, databases: list[str]) -> list[ReplayResult]:
+    """The pipelined replay on each of `databases` (copies of the original) at once, one
+    connection and thread each: PostgreSQL with as many busy backends as copies, as pgbench
+    runs with as many connections. Each copy gets the whole recording, so every id matches
+    as in a replay alone; the copies share no rows, as pgbench_order_uniform's transactions
+    almost never do."""
+    barrier = threading.Barrier(len(databases))
+    results: list[ReplayResult | BaseException] = [RuntimeError("not run")] * len(databases)
+
+    def run(n: int) -> None:
+        from django.db import connections
+
+        try:
+            results[n] = replay(recording, databases[n], pipelined=True, barrier=barrier)
+        except BaseException as exc:  # reported below
+            barrier.abort()
+            results[n] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(databases))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return [r for r in results if isinstance(r, ReplayResult)]
 
 
 @contextmanager

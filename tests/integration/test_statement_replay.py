@@ -18,6 +18,7 @@ from benchmarks.statement_replay import (
     clone_database,
     drop_database,
     replay,
+    replay_concurrently,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,6 +61,7 @@ def test_a_replay_on_a_copy_writes_the_same_rows() -> None:
         cursor.execute("CREATE TABLE replay_probe (id serial PRIMARY KEY, n integer)")
     # Both copies before the recorded statements run (clone_database closes the connection).
     copies = {False: clone_database("sent"), True: clone_database("pipelined")}
+    together = [clone_database("c0"), clone_database("c1")]
     connection.ensure_connection()
     try:
         recording = Recording()
@@ -81,8 +83,14 @@ def test_a_replay_on_a_copy_writes_the_same_rows() -> None:
             with psycopg.connect(_url(copy)) as conn:
                 rows = conn.execute("SELECT id, n FROM replay_probe ORDER BY id").fetchall()
             assert rows == [(1, 10), (2, 20), (3, 30)]
+        results = replay_concurrently(recording, together)  # a thread and connection each
+        assert [(r.errors, r.units, r.round_trips) for r in results] == [(0, 3, 3)] * 2
+        for copy in together:
+            with psycopg.connect(_url(copy)) as conn:
+                rows = conn.execute("SELECT id, n FROM replay_probe ORDER BY id").fetchall()
+            assert rows == [(1, 10), (2, 20), (3, 30)]
     finally:
-        for copy in copies.values():
+        for copy in [*copies.values(), *together]:
             drop_database(copy)
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE replay_probe")
