@@ -65,6 +65,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import statement_replay
 from benchmarks.common import REPO, percentile, setup_django
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/oms_bench_orders"
@@ -646,8 +647,6 @@ def breakdown(*, api_key: str, orders: int, seed: int, replay: bool = False) -> 
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from benchmarks import statement_replay
-
     spent: dict[str, float] = collections.defaultdict(float)
     restore: list[tuple[object, str, object]] = []
 
@@ -753,23 +752,23 @@ def breakdown(*, api_key: str, orders: int, seed: int, replay: bool = False) -> 
     return not differing and replayed
 
 
-def _replay_floor(recording: object, copies: list[str], *, orders: int, app_pg_ms: float) -> bool:
-    """Replay the recorded statements on the copies (as sent, then pipelined), compare with
-    the application's figure and with pgbench's order transaction on one connection."""
-    from benchmarks import statement_replay as sr
-    from benchmarks.bench_ratios import CEILING_DIR, PG_URL
-    from benchmarks.ratio_load import backend_cpu_per_transaction
+def _replay_floor(
+    recording: statement_replay.Recording, copies: list[str], *, orders: int, app_pg_ms: float
+) -> bool:
+    """Replay the recorded statements on the copies (as sent, pipelined, then pipelined on
+    the rest at once), compare with the application's figure and with pgbench's order
+    transaction on one connection and on as many as the concurrent replay used."""
+    from benchmarks.bench_ratios import pgbench_uniform_cpu
 
     if not copies:
         return True
-    assert isinstance(recording, sr.Recording)
     ok = len(recording.connections) == 1
     results = []
-    concurrent: list = []
+    concurrent: list[statement_replay.ReplayResult] = []
     try:
         for database, pipelined in zip(copies[:2], (False, True), strict=True):
-            result = sr.replay(recording, database, pipelined=pipelined)
-            same, state = sr.same_state(database)
+            result = statement_replay.replay(recording, database, pipelined=pipelined)
+            same, state = statement_replay.same_state(database)
             ok &= same and not result.errors
             results.append(result)
             print(
@@ -778,30 +777,22 @@ def _replay_floor(recording: object, copies: list[str], *, orders: int, app_pg_m
                 f"{result.statements / orders:.1f} statements per order; errors "
                 f"{result.errors}; end state {'same' if same else 'DIFFERENT'} ({state})"
             )
-        concurrent = sr.replay_concurrently(recording, copies[2:])
-        for database, result in zip(copies[2:], concurrent, strict=True):
-            same, state = sr.same_state(database)
-            ok &= same and not result.errors
+        concurrent = statement_replay.replay_concurrently(recording, copies[2:])
+        all_same = all(statement_replay.same_state(database)[0] for database in copies[2:])
         errors = sum(r.errors for r in concurrent)
+        ok &= all_same and not errors
         slowest = max(r.seconds for r in concurrent)
         print(
             f"replay pipelined on {len(concurrent)} copies at once, a connection each: "
             f"{sum(r.cpu_ms for r in concurrent) / (orders * len(concurrent)):.3f} ms "
             f"PostgreSQL CPU per order, {orders * len(concurrent) / slowest:.0f} orders/s "
             f"(PostgreSQL busy {sum(r.cpu_ms for r in concurrent) / 1000 / slowest:.2f} "
-            f"cores); errors {errors}; end states {'same' if ok else 'NOT ALL THE SAME'}"
+            f"cores); errors {errors}; end states {'same' if all_same else 'NOT ALL THE SAME'}"
         )
     finally:
         for database in copies:
-            sr.drop_database(database)
-    pgbench_ms, tps = backend_cpu_per_transaction(
-        pg_url=PG_URL,
-        schema=CEILING_DIR / "schema.sql",
-        script=CEILING_DIR / "order_uniform.pgbench",
-        connections=1,
-        seconds=8,
-        warmup=2,
-    )
+            statement_replay.drop_database(database)
+    pgbench_ms, tps = pgbench_uniform_cpu(connections=1, seconds=8, warmup=2)
     floor = results[-1].cpu_ms / orders
     print(
         f"pgbench_order_uniform on one connection: {pgbench_ms:.3f} ms PostgreSQL CPU per "
@@ -815,14 +806,7 @@ def _replay_floor(recording: object, copies: list[str], *, orders: int, app_pg_m
     )
     if concurrent:
         together = sum(r.cpu_ms for r in concurrent) / (orders * len(concurrent))
-        pgbench_n_ms, tps_n = backend_cpu_per_transaction(
-            pg_url=PG_URL,
-            schema=CEILING_DIR / "schema.sql",
-            script=CEILING_DIR / "order_uniform.pgbench",
-            connections=len(concurrent),
-            seconds=8,
-            warmup=2,
-        )
+        pgbench_n_ms, tps_n = pgbench_uniform_cpu(connections=len(concurrent), seconds=8, warmup=2)
         print(
             f"pgbench_order_uniform on {len(concurrent)} connections: {pgbench_n_ms:.3f} ms "
             f"PostgreSQL CPU per transaction ({tps_n:.0f} tps)\n"
@@ -892,8 +876,9 @@ def main() -> None:
         "--replay",
         action="store_true",
         help="with --breakdown: replay the orders' statements without the application (as "
-        "sent, then each transaction pipelined) and compare PostgreSQL's CPU with the "
-        "application's and with pgbench's order transaction on one connection",
+        "sent; each transaction pipelined; pipelined on 8 copies at once) and compare "
+        "PostgreSQL's CPU with the application's and with pgbench's order transaction on "
+        "one and on 8 connections",
     )
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--keep-log", action="store_true", help="keep gunicorn's error log")

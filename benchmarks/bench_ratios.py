@@ -361,12 +361,22 @@ def _ceiling(args) -> dict[str, dict]:  # type: ignore[no-untyped-def]
     return {line["name"]: line for line in lines}
 
 
-def _pgbench_cpu(args) -> float:  # type: ignore[no-untyped-def]
-    """PostgreSQL backend CPU per pgbench_order_uniform transaction (ms), measured like ours."""
-    cpu_ms, tps = backend_cpu_per_transaction(
+def pgbench_uniform_cpu(*, connections: int, seconds: int, warmup: int) -> tuple[float, float]:
+    """(PostgreSQL backend CPU ms per pgbench_order_uniform transaction, tps), measured like
+    ours; also used by `bench_orders.py --replay`."""
+    return backend_cpu_per_transaction(
         pg_url=PG_URL,
         schema=CEILING_DIR / "schema.sql",
         script=CEILING_DIR / "order_uniform.pgbench",
+        connections=connections,
+        seconds=seconds,
+        warmup=warmup,
+    )
+
+
+def _pgbench_cpu(args) -> float:  # type: ignore[no-untyped-def]
+    """PostgreSQL backend CPU per pgbench_order_uniform transaction (ms), measured like ours."""
+    cpu_ms, tps = pgbench_uniform_cpu(
         connections=args.connections,
         seconds=max(6, args.ceiling_seconds),
         warmup=args.ceiling_warmup,
