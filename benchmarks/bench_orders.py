@@ -59,6 +59,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -633,14 +634,18 @@ STAGES = [
 ]
 
 
-def breakdown(*, api_key: str, orders: int, seed: int, replay: bool = False) -> bool:
+def breakdown(
+    *, api_key: str, orders: int, seed: int, replay: bool = False, what_if: Sequence[str] = ()
+) -> bool:
     """Place `orders` orders in this process (Django test client, same database and code) and
     say where the CPU time and the queries go. No gunicorn, no network: the figures are the
     application's own cost per order. Also checks that each 201 body equals a later GET of the
     order (it must, with or without experiments). False if that check fails.
 
     With `replay`, also the floor under PostgreSQL's figure: the same statements replayed
-    without the application (benchmarks/statement_replay.py)."""
+    without the application (benchmarks/statement_replay.py); with `what_if` (DDL
+    statements), also as sent on a copy changed by each, statement by statement against the
+    unchanged copy: what a schema change would save, before any code is written."""
     import importlib
 
     from django.db import connection
@@ -684,6 +689,7 @@ def breakdown(*, api_key: str, orders: int, seed: int, replay: bool = False) -> 
     copies: list[str] = []
     if replay:  # copies of the database as it is before the first order, one per replay
         modes = ["sent", "pipelined", *(f"c{n}" for n in range(REPLAY_CONNECTIONS))]
+        modes += [f"w{n}" for n in range(len(what_if) + 1 if what_if else 0)]
         copies = [statement_replay.clone_database(mode) for mode in modes]
         recording.start()
 
@@ -748,12 +754,19 @@ def breakdown(*, api_key: str, orders: int, seed: int, replay: bool = False) -> 
         print(f"  {query['sql'][:110]}")
     verdict = "identical" if not differing else f"{differing} DIFFER"
     print(f"201 bodies vs a later GET of the same order ({len(bodies)} orders): {verdict}")
-    replayed = _replay_floor(recording, copies, orders=orders, app_pg_ms=pg_cpu * 1000)
+    replayed = _replay_floor(
+        recording, copies, orders=orders, app_pg_ms=pg_cpu * 1000, what_if=what_if
+    )
     return not differing and replayed
 
 
 def _replay_floor(
-    recording: statement_replay.Recording, copies: list[str], *, orders: int, app_pg_ms: float
+    recording: statement_replay.Recording,
+    copies: list[str],
+    *,
+    orders: int,
+    app_pg_ms: float,
+    what_if: Sequence[str] = (),
 ) -> bool:
     """Replay the recorded statements on the copies (as sent, pipelined, then pipelined on
     the rest at once), compare with the application's figure and with pgbench's order
@@ -777,8 +790,27 @@ def _replay_floor(
                 f"{result.statements / orders:.1f} statements per order; errors "
                 f"{result.errors}; end state {'same' if same else 'DIFFERENT'} ({state})"
             )
-        concurrent = statement_replay.replay_concurrently(recording, copies[2:])
-        all_same = all(statement_replay.same_state(database)[0] for database in copies[2:])
+            if result.by_statement:
+                _print_statement_costs(result, orders=orders)
+        changed = copies[2 + REPLAY_CONNECTIONS :]
+        for database, ddl in zip(changed[1:], what_if, strict=True):
+            statement_replay.apply_ddl(database, ddl)
+        if what_if:  # the first extra copy stays unchanged, the control
+            control, *variants = statement_replay.replay_alternately(recording, changed)
+            for database, ddl, result in zip(changed[1:], what_if, variants, strict=True):
+                same, state = statement_replay.same_state(database)
+                ok &= same and not result.errors and not control.errors
+                print(
+                    f"what if {ddl!r} (replayed as sent, alternately with an unchanged copy): "
+                    f"{result.cpu_ms / orders:.3f} ms PostgreSQL CPU per order against "
+                    f"{control.cpu_ms / orders:.3f} unchanged "
+                    f"({result.cpu_ms / control.cpu_ms - 1:+.1%}); errors {result.errors}; "
+                    f"end state {'same' if same else 'DIFFERENT'}"
+                )
+                _print_statement_costs(result, orders=orders, against=control)
+        copies_at_once = copies[2 : 2 + REPLAY_CONNECTIONS]
+        concurrent = statement_replay.replay_concurrently(recording, copies_at_once)
+        all_same = all(statement_replay.same_state(database)[0] for database in copies_at_once)
         errors = sum(r.errors for r in concurrent)
         ok &= all_same and not errors
         slowest = max(r.seconds for r in concurrent)
@@ -817,6 +849,27 @@ def _replay_floor(
     if len(recording.connections) != 1:
         print(f"replay: INVALID, statements came from {len(recording.connections)} connections")
     return ok
+
+
+def _print_statement_costs(
+    result: statement_replay.ReplayResult,
+    *,
+    orders: int,
+    against: statement_replay.ReplayResult | None = None,
+) -> None:
+    """Where the as-sent replay's PostgreSQL CPU went, statement by statement, dearest first;
+    with `against`, each statement's cost there too."""
+    total = sum(ms for ms, _ in result.by_statement.values())
+    print(f"  by statement (as sent; {total / orders:.3f} ms per order in all):")
+    for label, (ms, count) in sorted(result.by_statement.items(), key=lambda item: -item[1][0]):
+        before = ""
+        if against is not None:
+            other = against.by_statement.get(label, [0.0, 0])[0] / orders
+            before = f"  (unchanged {other:.3f}, {ms / orders - other:+.3f})"
+        print(
+            f"    {ms / orders:7.3f} ms {100 * ms / total:5.1f} %  {count / orders:4.2f}/order  "
+            f"{ms / count:6.3f} ms each{before}  {label}"
+        )
 
 
 # --- Main -------------------------------------------------------------------------------
@@ -880,6 +933,14 @@ def main() -> None:
         "PostgreSQL's CPU with the application's and with pgbench's order transaction on "
         "one and on 8 connections",
     )
+    parser.add_argument(
+        "--what-if",
+        action="append",
+        default=[],
+        metavar="DDL",
+        help="with --replay: also replay as sent on a copy changed by DDL (e.g. 'DROP INDEX "
+        "x'), statement by statement against the unchanged copy; repeatable []",
+    )
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--keep-log", action="store_true", help="keep gunicorn's error log")
     args = parser.parse_args()
@@ -912,7 +973,11 @@ def main() -> None:
 
             apply(experiments)
         ok &= breakdown(
-            api_key=api_key, orders=args.breakdown, seed=args.seed + 4, replay=args.replay
+            api_key=api_key,
+            orders=args.breakdown,
+            seed=args.seed + 4,
+            replay=args.replay or bool(args.what_if),
+            what_if=args.what_if,
         )
     if not ok:
         raise SystemExit(1)

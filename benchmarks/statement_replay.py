@@ -25,10 +25,11 @@ it sends them adds (round trips, statement shapes, savepoints).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,8 @@ class ReplayResult:
     cpu_ms: float  # the replaying backend's CPU, whole window
     errors: int
     seconds: float = 0.0  # the window's wall time
+    # As sent only: the backend's CPU (ms) and count per statement label (`statement_label`)
+    by_statement: dict[str, list[float]] = field(default_factory=dict)
 
 
 def clone_database(suffix: str) -> str:
@@ -191,11 +194,14 @@ def replay(
         errors = sum(_run(conn, unit, pipelined=pipelined)[1] for unit in before)
         if barrier is not None:
             barrier.wait()
+        by_statement: dict[str, list[float]] = {}
         started, wall = _schedstat(pid), time.perf_counter()
         trips = 0
         statements = 0
         for unit in window:
-            sent, failed = _run(conn, unit, pipelined=pipelined)
+            sent, failed = _run(
+                conn, unit, pipelined=pipelined, costs=None if pipelined else (pid, by_statement)
+            )
             trips += sent
             errors += failed
             statements += sum(1 for e in unit if e[0] in (STATEMENT, COMMIT, ROLLBACK, BEGIN))
@@ -209,7 +215,48 @@ def replay(
             cpu_ms=cpu * 1000,
             errors=errors,
             seconds=wall,
+            by_statement=by_statement,
         )
+
+
+def replay_alternately(recording: Recording, databases: list[str]) -> list[ReplayResult]:
+    """Replay as sent on each of `databases`, a connection each, one transaction at a time
+    on each in turn: a copy changed by a what-if and an unchanged one then see the same
+    moments of the machine, so its drift (10 % between two replays run one after the
+    other here) falls on both alike."""
+    with ExitStack() as stack:
+        pids, conns = [], []
+        for database in databases:
+            wrapper = stack.enter_context(_connection_to(database))
+            wrapper.ensure_connection()
+            conn = wrapper.connection
+            conn.autocommit = True
+            pids.append(int(conn.execute("SELECT pg_backend_pid()").fetchone()[0]))
+            conns.append(conn)
+        before, window = recording.units()
+        errors = [sum(_run(conn, unit, pipelined=False)[1] for unit in before) for conn in conns]
+        costs: list[dict[str, list[float]]] = [{} for _ in conns]
+        cpu = [0.0] * len(conns)
+        for unit in window:
+            for n, conn in enumerate(conns):
+                started = _schedstat(pids[n])
+                errors[n] += _run(conn, unit, pipelined=False, costs=(pids[n], costs[n]))[1]
+                cpu[n] += _schedstat(pids[n]) - started
+        statements = sum(
+            1 for unit in window for e in unit if e[0] in (STATEMENT, COMMIT, ROLLBACK, BEGIN)
+        )
+        return [
+            ReplayResult(
+                mode="as sent, alternately",
+                units=len(window),
+                statements=statements,
+                round_trips=sum(len(unit) for unit in window),
+                cpu_ms=cpu[n] * 1000,
+                errors=errors[n],
+                by_statement=costs[n],
+            )
+            for n in range(len(conns))
+        ]
 
 
 def replay_concurrently(recording: Recording, databases: list[str]) -> list[ReplayResult]:
@@ -262,8 +309,35 @@ def _connection_to(database: str) -> Iterator[Any]:
         del connections[alias]
 
 
-def _run(conn: Any, unit: list[tuple], *, pipelined: bool) -> tuple[int, int]:
-    """Send one unit; (round trips, errors)."""
+def statement_label(kind: str, sql: str) -> str:
+    """A short name for what a statement does: BEGIN/COMMIT, the function it calls, or its
+    verb and the tables it writes (or reads, for a SELECT)."""
+    if kind != STATEMENT:
+        return kind.upper()
+    text = " ".join(sql.split())
+    called = re.match(r"SELECT \* FROM (\w+)\(", text)
+    if called:
+        return f"SELECT {called.group(1)}()"
+    writes = re.findall(r'(INSERT INTO|UPDATE|DELETE FROM) "?(\w+)"?', text)
+    if writes:
+        verbs = dict.fromkeys(f"{verb.split()[0]} {table}" for verb, table in writes)
+        return " + ".join(verbs)
+    reads = dict.fromkeys(re.findall(r'FROM "?(\w+)"?', text))
+    if reads:
+        return f"{text.split()[0].upper()} " + ", ".join(reads)
+    return re.sub(r' *"[^"]*"', "", text)[:40]  # SAVEPOINT "s1_x2" -> SAVEPOINT
+
+
+def _run(
+    conn: Any,
+    unit: list[tuple],
+    *,
+    pipelined: bool,
+    costs: tuple[int, dict[str, list[float]]] | None = None,
+) -> tuple[int, int]:
+    """Send one unit; (round trips, errors). With `costs` ((backend pid, totals)), each
+    statement's backend CPU is added to totals[label] ([ms, count]): sent one at a time, a
+    statement's CPU is what the backend spent between the result before and its own."""
     import psycopg
 
     try:
@@ -274,9 +348,14 @@ def _run(conn: Any, unit: list[tuple], *, pipelined: bool) -> tuple[int, int]:
             return 1, 0
         with conn.cursor() as cursor:
             for kind, sql, params, many in unit:
+                before = _schedstat(costs[0]) if costs else 0.0
                 _send(cursor, kind, sql, params, many)
                 if cursor.pgresult is not None and cursor.description is not None:
                     cursor.fetchall()
+                if costs:
+                    total = costs[1].setdefault(statement_label(kind, sql), [0.0, 0])
+                    total[0] += (_schedstat(costs[0]) - before) * 1000
+                    total[1] += 1
         return len(unit), 0
     except psycopg.Error:
         if conn.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
@@ -291,6 +370,12 @@ def _send(cursor: Any, kind: str, sql: str, params: Any, many: bool) -> None:
         cursor.executemany(sql, params)
     else:
         cursor.execute(sql, params)
+
+
+def apply_ddl(database: str, ddl: str) -> None:
+    """Change a copy before its replay (a what-if: `bench_orders.py --what-if`)."""
+    with _connection_to(database) as wrapper, wrapper.cursor() as cursor:
+        cursor.execute(ddl)
 
 
 def same_state(database: str) -> tuple[bool, str]:

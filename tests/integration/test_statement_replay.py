@@ -19,6 +19,7 @@ from benchmarks.statement_replay import (
     drop_database,
     replay,
     replay_concurrently,
+    statement_label,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -80,6 +81,11 @@ def test_a_replay_on_a_copy_writes_the_same_rows() -> None:
             result = replay(recording, copy, pipelined=pipelined)
             assert result.errors == 0 and result.units == 3
             assert result.round_trips == (3 if pipelined else 12)
+            # Sent one at a time, each statement's backend CPU is counted under its label.
+            counts = {label: count for label, (_, count) in result.by_statement.items()}
+            expected = {"BEGIN": 3, "INSERT replay_probe": 3, "UPDATE replay_probe": 3}
+            assert counts == ({} if pipelined else {**expected, "COMMIT": 3})
+            assert all(ms >= 0 for ms, _ in result.by_statement.values())
             with psycopg.connect(_url(copy)) as conn:
                 rows = conn.execute("SELECT id, n FROM replay_probe ORDER BY id").fetchall()
             assert rows == [(1, 10), (2, 20), (3, 30)]
@@ -117,3 +123,31 @@ def test_a_rolled_back_transaction_is_a_unit_that_ends_with_its_rollback() -> No
 
     _, window = recording.units()
     assert _kinds(window) == [[BEGIN, STATEMENT, ROLLBACK]]
+
+
+@pytest.mark.parametrize(
+    ("kind", "sql", "label"),
+    [
+        (BEGIN, "BEGIN", "BEGIN"),
+        (STATEMENT, "SELECT * FROM oms_reserve_one(%(level)s, 1)", "SELECT oms_reserve_one()"),
+        (
+            STATEMENT,
+            'WITH o AS (INSERT INTO "orders_order" (a) VALUES (1) RETURNING id)\n'
+            '  INSERT INTO "orders_orderline" (b) SELECT id FROM o',
+            "INSERT orders_order + INSERT orders_orderline",
+        ),
+        (STATEMENT, 'UPDATE "oms_apikey" SET x = 1 WHERE id = 2', "UPDATE oms_apikey"),
+        (
+            STATEMENT,
+            'SELECT a FROM "inventory_stocklevel" JOIN "inventory_location" ON true',
+            "SELECT inventory_stocklevel",
+        ),
+        (STATEMENT, "SELECT 1", "SELECT 1"),
+        (STATEMENT, 'SAVEPOINT "s1404_x944"', "SAVEPOINT"),
+        (STATEMENT, 'RELEASE SAVEPOINT "s1404_x944"', "RELEASE SAVEPOINT"),
+    ],
+)
+def test_a_statement_is_labelled_by_what_it_calls_writes_or_reads(
+    kind: str, sql: str, label: str
+) -> None:
+    assert statement_label(kind, sql) == label
