@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from oms.api import error_views
 from oms.health import health
 from oms.metrics import metrics
 
@@ -20,4 +21,13 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Last: a path under /api/ that no route matched gets the API's JSON 404, DEBUG or not.
+    re_path(r"^api/(?P<path>.*/)$", error_views.unknown_endpoint),
 ]
+
+# Django's own answers (a 404 raised outside DRF, a refused request, an uncaught exception)
+# in the API's error body under /api/, Django's pages elsewhere (oms/api/error_views.py).
+handler400 = "oms.api.error_views.bad_request"
+handler403 = "oms.api.error_views.permission_denied"
+handler404 = "oms.api.error_views.not_found"
+handler500 = "oms.api.error_views.server_error"

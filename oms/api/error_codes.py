@@ -9,6 +9,7 @@ ERROR_CODES: dict[str, str] = {
     # 400: malformed request
     "invalid_request": "The body or parameters are malformed; `details` names the fields.",
     "malformed_request": "The body is not valid JSON.",
+    "bad_request": "Refused before it reached the API (its host, headers or size).",
     "invalid_page": "`page` or `page_size` is not a whole number from 1.",
     "invalid_address": "The address is incomplete or its postal code does not fit the country.",
     "idempotency_key_missing": "This POST needs an `Idempotency-Key` header.",
