@@ -22,7 +22,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Last: a path under /api/ that no route matched gets the API's JSON 404, DEBUG or not.
-    re_path(r"^api/(?P<path>.*/)$", error_views.unknown_endpoint),
+    re_path(r"^api/(?P<path>[\s\S]*/)$", error_views.unknown_endpoint),  # newlines too
 ]
 
 # Django's own answers (a 404 raised outside DRF, a refused request, an uncaught exception)

@@ -5,6 +5,7 @@ keeps its pages (oms/api/error_views.py)."""
 from __future__ import annotations
 
 import json
+from urllib.parse import unquote
 
 import pytest
 from django.test import Client, RequestFactory, override_settings
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.django_db
         "/api/v1/orders/1/nothing/",
         "/api/v1/no-such-endpoint/",
         "/api/v2/orders/",
+        "/api/v1/fulfilments/%0A/picked-up/",  # a newline in the id
     ],
 )
 @pytest.mark.parametrize("debug", [False, True])
@@ -33,7 +35,7 @@ def test_a_path_no_api_route_matches_gets_the_json_404(api_client, path: str, de
     assert response["Content-Type"] == "application/json"
     body = response.json()
     assert body["code"] == "not_found" and body["code"] in ERROR_CODES
-    assert body["details"] == {"path": path}
+    assert body["details"] == {"path": unquote(path)}
 
 
 def test_other_methods_get_it_too(api_client) -> None:
