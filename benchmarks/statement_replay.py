@@ -222,7 +222,7 @@ def replay(
 def replay_alternately(recording: Recording, databases: list[str]) -> list[ReplayResult]:
     """Replay as sent on each of `databases`, a connection each, one transaction at a time
     on each in turn: a copy changed by a what-if and an unchanged one then see the same
-    moments of the machine, so its drift (10 % between two replays run one after the
+    moments of the machine, so its drift (up to 12 % between two replays run one after the
     other here) falls on both alike."""
     with ExitStack() as stack:
         pids, conns = [], []

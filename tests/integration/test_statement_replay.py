@@ -15,9 +15,11 @@ from benchmarks.statement_replay import (
     ROLLBACK,
     STATEMENT,
     Recording,
+    apply_ddl,
     clone_database,
     drop_database,
     replay,
+    replay_alternately,
     replay_concurrently,
     statement_label,
 )
@@ -151,3 +153,43 @@ def test_a_statement_is_labelled_by_what_it_calls_writes_or_reads(
     kind: str, sql: str, label: str
 ) -> None:
     assert statement_label(kind, sql) == label
+
+
+def test_a_what_if_replays_alternately_on_an_unchanged_and_a_changed_copy() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE replay_probe (id serial PRIMARY KEY, n integer)")
+    copies = [clone_database("w0"), clone_database("w1")]
+    connection.ensure_connection()
+    try:
+        recording = Recording()
+        recording.start()
+        try:
+            recording.mark("start")
+            for n in (1, 2):
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("INSERT INTO replay_probe (n) VALUES (%s)", [n])
+            recording.mark("end")
+        finally:
+            recording.stop()
+        apply_ddl(copies[1], "CREATE INDEX replay_probe_n ON replay_probe (n)")
+        unchanged, changed = replay_alternately(recording, copies)
+        for result in (unchanged, changed):
+            assert (result.errors, result.units, result.round_trips) == (0, 2, 6)
+            counts = {label: count for label, (_, count) in result.by_statement.items()}
+            assert counts == {"BEGIN": 2, "INSERT replay_probe": 2, "COMMIT": 2}
+            assert result.cpu_ms > 0
+        for copy, indexes in zip(copies, (1, 2), strict=True):
+            with psycopg.connect(_url(copy)) as conn:
+                assert conn.execute("SELECT n FROM replay_probe ORDER BY id").fetchall() == [
+                    (1,),
+                    (2,),
+                ]
+                (count,) = conn.execute(
+                    "SELECT count(*) FROM pg_indexes WHERE tablename = 'replay_probe'"
+                ).fetchone()
+                assert count == indexes  # the DDL changed the second copy only
+    finally:
+        for copy in copies:
+            drop_database(copy)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE replay_probe")
