@@ -5,6 +5,9 @@ same rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import psycopg
 import pytest
 from django.db import connection, transaction
@@ -59,27 +62,48 @@ def test_a_recording_cuts_what_was_sent_into_transactions_and_a_window() -> None
     assert recording.connections == {id(connection.connection)}
 
 
-def test_a_replay_on_a_copy_writes_the_same_rows() -> None:
+@contextmanager
+def _probe_and_copies(*suffixes: str) -> Iterator[list[str]]:
+    """A table `replay_probe` and copies of the database taken with it empty (before the
+    recorded statements run: clone_database closes the connection); all gone afterwards."""
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE replay_probe (id serial PRIMARY KEY, n integer)")
-    # Both copies before the recorded statements run (clone_database closes the connection).
-    copies = {False: clone_database("sent"), True: clone_database("pipelined")}
-    together = [clone_database("c0"), clone_database("c1")]
+    copies = [clone_database(suffix) for suffix in suffixes]
     connection.ensure_connection()
     try:
-        recording = Recording()
-        recording.start()
-        try:
-            recording.mark("start")
-            for n in (1, 2, 3):
-                with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.execute("INSERT INTO replay_probe (n) VALUES (%s) RETURNING id", [n])
-                    (new_id,) = cursor.fetchone()
-                    cursor.execute("UPDATE replay_probe SET n = n * 10 WHERE id = %s", [new_id])
-            recording.mark("end")
-        finally:
-            recording.stop()
-        for pipelined, copy in copies.items():
+        yield copies
+    finally:
+        for copy in copies:
+            drop_database(copy)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE replay_probe")
+
+
+def _recorded(window: Callable[[], None]) -> Recording:
+    """What `window` sends, between the 'start' and 'end' marks."""
+    recording = Recording()
+    recording.start()
+    try:
+        recording.mark("start")
+        window()
+        recording.mark("end")
+    finally:
+        recording.stop()
+    return recording
+
+
+def _insert_then_update() -> None:
+    for n in (1, 2, 3):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO replay_probe (n) VALUES (%s) RETURNING id", [n])
+            (new_id,) = cursor.fetchone()
+            cursor.execute("UPDATE replay_probe SET n = n * 10 WHERE id = %s", [new_id])
+
+
+def test_a_replay_on_a_copy_writes_the_same_rows() -> None:
+    with _probe_and_copies("sent", "pipelined", "c0", "c1") as (sent, piped, *together):
+        recording = _recorded(_insert_then_update)
+        for pipelined, copy in ((False, sent), (True, piped)):
             result = replay(recording, copy, pipelined=pipelined)
             assert result.errors == 0 and result.units == 3
             assert result.round_trips == (3 if pipelined else 12)
@@ -88,20 +112,16 @@ def test_a_replay_on_a_copy_writes_the_same_rows() -> None:
             expected = {"BEGIN": 3, "INSERT replay_probe": 3, "UPDATE replay_probe": 3}
             assert counts == ({} if pipelined else {**expected, "COMMIT": 3})
             assert all(ms >= 0 for ms, _ in result.by_statement.values())
-            with psycopg.connect(_url(copy)) as conn:
-                rows = conn.execute("SELECT id, n FROM replay_probe ORDER BY id").fetchall()
-            assert rows == [(1, 10), (2, 20), (3, 30)]
+            assert _rows(copy) == [(1, 10), (2, 20), (3, 30)]
         results = replay_concurrently(recording, together)  # a thread and connection each
         assert [(r.errors, r.units, r.round_trips) for r in results] == [(0, 3, 3)] * 2
         for copy in together:
-            with psycopg.connect(_url(copy)) as conn:
-                rows = conn.execute("SELECT id, n FROM replay_probe ORDER BY id").fetchall()
-            assert rows == [(1, 10), (2, 20), (3, 30)]
-    finally:
-        for copy in [*copies.values(), *together]:
-            drop_database(copy)
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE replay_probe")
+            assert _rows(copy) == [(1, 10), (2, 20), (3, 30)]
+
+
+def _rows(database: str) -> list[tuple]:
+    with psycopg.connect(_url(database)) as conn:
+        return conn.execute("SELECT id, n FROM replay_probe ORDER BY id").fetchall()
 
 
 def _url(database: str) -> str:
@@ -156,40 +176,24 @@ def test_a_statement_is_labelled_by_what_it_calls_writes_or_reads(
 
 
 def test_a_what_if_replays_alternately_on_an_unchanged_and_a_changed_copy() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE replay_probe (id serial PRIMARY KEY, n integer)")
-    copies = [clone_database("w0"), clone_database("w1")]
-    connection.ensure_connection()
-    try:
-        recording = Recording()
-        recording.start()
-        try:
-            recording.mark("start")
-            for n in (1, 2):
-                with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.execute("INSERT INTO replay_probe (n) VALUES (%s)", [n])
-            recording.mark("end")
-        finally:
-            recording.stop()
+    with _probe_and_copies("w0", "w1") as copies:
+        recording = _recorded(_insert_then_update)
         apply_ddl(copies[1], "CREATE INDEX replay_probe_n ON replay_probe (n)")
         unchanged, changed = replay_alternately(recording, copies)
         for result in (unchanged, changed):
-            assert (result.errors, result.units, result.round_trips) == (0, 2, 6)
+            assert (result.errors, result.units, result.round_trips) == (0, 3, 12)
             counts = {label: count for label, (_, count) in result.by_statement.items()}
-            assert counts == {"BEGIN": 2, "INSERT replay_probe": 2, "COMMIT": 2}
+            assert counts == {
+                "BEGIN": 3,
+                "INSERT replay_probe": 3,
+                "UPDATE replay_probe": 3,
+                "COMMIT": 3,
+            }
             assert result.cpu_ms > 0
         for copy, indexes in zip(copies, (1, 2), strict=True):
+            assert _rows(copy) == [(1, 10), (2, 20), (3, 30)]
             with psycopg.connect(_url(copy)) as conn:
-                assert conn.execute("SELECT n FROM replay_probe ORDER BY id").fetchall() == [
-                    (1,),
-                    (2,),
-                ]
                 (count,) = conn.execute(
                     "SELECT count(*) FROM pg_indexes WHERE tablename = 'replay_probe'"
                 ).fetchone()
-                assert count == indexes  # the DDL changed the second copy only
-    finally:
-        for copy in copies:
-            drop_database(copy)
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE replay_probe")
+            assert count == indexes  # the DDL changed the second copy only
