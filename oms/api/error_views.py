@@ -22,6 +22,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
+from oms.api.exceptions import error_body
+
 API_PREFIX = "/api/"
 
 
@@ -30,10 +32,7 @@ def is_api(request: HttpRequest) -> bool:
 
 
 def _error(status: int, code: str, message: str, details: Any = None) -> JsonResponse:
-    return JsonResponse(
-        {"code": code, "message": message, "details": details if details is not None else {}},
-        status=status,
-    )
+    return JsonResponse(error_body(code, message, details), status=status)
 
 
 def unknown_endpoint(request: HttpRequest, path: str = "") -> HttpResponse:

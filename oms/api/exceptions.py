@@ -25,7 +25,8 @@ _DRF_CODES: dict[type[exceptions.APIException], tuple[str, int]] = {
 }
 
 
-def _body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The error body every API error answers with (also `oms.api.error_views`)."""
     return {"code": code, "message": message, "details": details if details is not None else {}}
 
 
@@ -33,12 +34,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, OMSError):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, Http404):
-        return Response(_body("not_found", "Not found."), status=404)
+        return Response(error_body("not_found", "Not found."), status=404)
     if isinstance(exc, DjangoPermissionDenied):
-        return Response(_body("permission_denied", "Permission denied."), status=403)
+        return Response(error_body("permission_denied", "Permission denied."), status=403)
     if isinstance(exc, exceptions.ValidationError):
         return Response(
-            _body("invalid_request", "The request is malformed; see details.", exc.detail),
+            error_body("invalid_request", "The request is malformed; see details.", exc.detail),
             status=400,
         )
     if isinstance(exc, exceptions.APIException):
@@ -46,7 +47,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         headers = {}
         if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
             headers["WWW-Authenticate"] = "Api-Key"
-        return Response(_body(code, str(exc.detail)), status=http_status, headers=headers)
+        return Response(error_body(code, str(exc.detail)), status=http_status, headers=headers)
     return None
 
 
