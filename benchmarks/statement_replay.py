@@ -184,12 +184,7 @@ def replay(
     server-side binding and prepared-statement threshold are the application's. With
     `barrier`, the window starts when every replay sharing it has reached it."""
     with _connection_to(database) as wrapper:
-        wrapper.ensure_connection()
-        conn = wrapper.connection
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = int(cursor.fetchone()[0])
+        conn, pid = _replaying(wrapper)
         before, window = recording.units()
         errors = sum(_run(conn, unit, pipelined=pipelined)[1] for unit in before)
         if barrier is not None:
@@ -204,7 +199,7 @@ def replay(
             )
             trips += sent
             errors += failed
-            statements += sum(1 for e in unit if e[0] in (STATEMENT, COMMIT, ROLLBACK, BEGIN))
+            statements += _statements(unit)
         cpu = _schedstat(pid) - started
         wall = time.perf_counter() - wall
         return ReplayResult(
@@ -227,12 +222,9 @@ def replay_alternately(recording: Recording, databases: list[str]) -> list[Repla
     with ExitStack() as stack:
         pids, conns = [], []
         for database in databases:
-            wrapper = stack.enter_context(_connection_to(database))
-            wrapper.ensure_connection()
-            conn = wrapper.connection
-            conn.autocommit = True
-            pids.append(int(conn.execute("SELECT pg_backend_pid()").fetchone()[0]))
+            conn, pid = _replaying(stack.enter_context(_connection_to(database)))
             conns.append(conn)
+            pids.append(pid)
         before, window = recording.units()
         errors = [sum(_run(conn, unit, pipelined=False)[1] for unit in before) for conn in conns]
         costs: list[dict[str, list[float]]] = [{} for _ in conns]
@@ -242,9 +234,7 @@ def replay_alternately(recording: Recording, databases: list[str]) -> list[Repla
                 started = _schedstat(pids[n])
                 errors[n] += _run(conn, unit, pipelined=False, costs=(pids[n], costs[n]))[1]
                 cpu[n] += _schedstat(pids[n]) - started
-        statements = sum(
-            1 for unit in window for e in unit if e[0] in (STATEMENT, COMMIT, ROLLBACK, BEGIN)
-        )
+        statements = sum(_statements(unit) for unit in window)
         return [
             ReplayResult(
                 mode="as sent, alternately",
@@ -307,6 +297,19 @@ def _connection_to(database: str) -> Iterator[Any]:
     finally:
         wrapper.close()
         del connections[alias]
+
+
+def _replaying(wrapper: Any) -> tuple[Any, int]:
+    """The psycopg connection of a Django connection to a copy, in autocommit (the recording
+    carries its own BEGIN and COMMIT), and its backend's pid."""
+    wrapper.ensure_connection()
+    conn = wrapper.connection
+    conn.autocommit = True
+    return conn, int(conn.execute("SELECT pg_backend_pid()").fetchone()[0])
+
+
+def _statements(unit: list[tuple]) -> int:
+    return sum(1 for event in unit if event[0] in (STATEMENT, COMMIT, ROLLBACK, BEGIN))
 
 
 def statement_label(kind: str, sql: str) -> str:
