@@ -768,9 +768,10 @@ def _replay_floor(
     app_pg_ms: float,
     what_if: Sequence[str] = (),
 ) -> bool:
-    """Replay the recorded statements on the copies (as sent, pipelined, then pipelined on
-    the rest at once), compare with the application's figure and with pgbench's order
-    transaction on one connection and on as many as the concurrent replay used."""
+    """Replay the recorded statements on the copies (as sent, pipelined, pipelined on
+    REPLAY_CONNECTIONS at once, then the what-ifs on the rest), compare with the application's
+    figure and with pgbench's order transaction on one connection and on as many as the
+    concurrent replay used."""
     from benchmarks.bench_ratios import pgbench_uniform_cpu
 
     if not copies:
@@ -792,22 +793,10 @@ def _replay_floor(
             )
             if result.by_statement:
                 _print_statement_costs(result, orders=orders)
-        changed = copies[2 + REPLAY_CONNECTIONS :]
-        for database, ddl in zip(changed[1:], what_if, strict=True):
-            statement_replay.apply_ddl(database, ddl)
-        if what_if:  # the first extra copy stays unchanged, the control
-            control, *variants = statement_replay.replay_alternately(recording, changed)
-            for database, ddl, result in zip(changed[1:], what_if, variants, strict=True):
-                same, state = statement_replay.same_state(database)
-                ok &= same and not result.errors and not control.errors
-                print(
-                    f"what if {ddl!r} (replayed as sent, alternately with an unchanged copy): "
-                    f"{result.cpu_ms / orders:.3f} ms PostgreSQL CPU per order against "
-                    f"{control.cpu_ms / orders:.3f} unchanged "
-                    f"({result.cpu_ms / control.cpu_ms - 1:+.1%}); errors {result.errors}; "
-                    f"end state {'same' if same else 'DIFFERENT'}"
-                )
-                _print_statement_costs(result, orders=orders, against=control)
+        if what_if:
+            ok &= _replay_what_ifs(
+                recording, copies[2 + REPLAY_CONNECTIONS :], what_if, orders=orders
+            )
         copies_at_once = copies[2 : 2 + REPLAY_CONNECTIONS]
         concurrent = statement_replay.replay_concurrently(recording, copies_at_once)
         all_same = all(statement_replay.same_state(database)[0] for database in copies_at_once)
@@ -848,6 +837,34 @@ def _replay_floor(
         )
     if len(recording.connections) != 1:
         print(f"replay: INVALID, statements came from {len(recording.connections)} connections")
+    return ok
+
+
+def _replay_what_ifs(
+    recording: statement_replay.Recording,
+    copies: list[str],
+    what_if: Sequence[str],
+    *,
+    orders: int,
+) -> bool:
+    """`copies[0]` stays unchanged, the control; each later copy is changed by its DDL. All
+    are replayed as sent, alternately, and each changed one is compared with the control,
+    statement by statement. False if a replay failed or a copy ended differently."""
+    for database, ddl in zip(copies[1:], what_if, strict=True):
+        statement_replay.apply_ddl(database, ddl)
+    control, *variants = statement_replay.replay_alternately(recording, copies)
+    ok = not control.errors
+    for database, ddl, result in zip(copies[1:], what_if, variants, strict=True):
+        same, _ = statement_replay.same_state(database)
+        ok &= same and not result.errors
+        print(
+            f"what if {ddl!r} (replayed as sent, alternately with an unchanged copy): "
+            f"{result.cpu_ms / orders:.3f} ms PostgreSQL CPU per order against "
+            f"{control.cpu_ms / orders:.3f} unchanged "
+            f"({result.cpu_ms / control.cpu_ms - 1:+.1%}); errors {result.errors}; "
+            f"end state {'same' if same else 'DIFFERENT'}"
+        )
+        _print_statement_costs(result, orders=orders, against=control)
     return ok
 
 
